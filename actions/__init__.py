@@ -1,0 +1,1 @@
+"""Custom actions of the petition assistant (rasa-sdk action server)."""

@@ -1,0 +1,188 @@
+"""Lawful channels: matters for other channels (诉访分离), visits over levels, behaviour
+forbidden by 第26条, and which area is responsible (属地管理).
+
+Nothing is silently filed or silently refused: each reply says where the matter belongs, how
+to get there and the time limit to watch, and (outside a petition in progress) offers to
+file it here anyway with a "/file_petition" button. Texts: actions/prompts.yml.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.rules.channels import SERVICE, ChannelMatch, channel_for, detect_prohibited, opening_channel
+from bot.rules.jurisdiction import IN, IN_UNSPECIFIED, OUT, load_jurisdiction, resolve_place
+from bot.rules.text import tidy_text
+
+from actions import texts
+from actions.common import latest_intent, user_turns
+from actions.safety import petition_in_progress, safety_first
+
+
+def is_payload(message: dict[str, Any] | None) -> bool:
+    return ((message or {}).get("text") or "").startswith("/")
+
+
+def described_text(tracker: Tracker) -> str:
+    """The citizen's own words behind this turn.
+
+    The latest message; for a button ("/file_petition", "/channel_litigation") the message
+    just before it, which the button answers (the description that was explained).
+    """
+    latest = tracker.latest_message or {}
+    if not is_payload(latest):
+        return tidy_text(latest.get("text"))
+    turns = user_turns(tracker)
+    if len(turns) >= 2 and not is_payload(turns[-2][0]):
+        return tidy_text(turns[-2][0].get("text"))
+    return ""
+
+
+def payload_intent(tracker: Tracker) -> str | None:
+    intent, _ = latest_intent(tracker)
+    return intent
+
+
+def channel_bodies() -> dict[str, str]:
+    """The local bodies named in the channel texts (from the category routing table)."""
+    j = load_jurisdiction()
+    litigation = j.category("涉法涉诉")
+    discipline = j.category("纪检监察")
+    return {
+        "litigation_body": (litigation.unit if litigation and litigation.unit else "同级政法部门"),
+        "discipline_body": (discipline.unit if discipline and discipline.unit else f"{j.name}纪委监委"),
+    }
+
+
+def channel_message(match: ChannelMatch, in_form: bool) -> str:
+    """Where the matter belongs and how to get there, then the offer to file it here."""
+    explanation = texts.text(f"channels.{match.topic}", **channel_bodies())
+    if in_form:
+        offer = texts.text("channels.in_form")
+    else:
+        offer = texts.text("channels.offer_service" if match.channel == SERVICE else "channels.offer")
+    return f"{explanation}\n{offer}"
+
+
+def explain_channel(dispatcher: CollectingDispatcher, match: ChannelMatch, in_form: bool) -> None:
+    dispatcher.utter_message(
+        text=channel_message(match, in_form), buttons=[] if in_form else texts.buttons("channels")
+    )
+
+
+def divert_opening(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[EventType] | None:
+    """Checks on a description before a petition is started from it (action_start_intake).
+
+    Emergency words: the emergency numbers are said first, and the petition goes on. A matter
+    that belongs to another channel although the classifier took it for a petition: it is
+    explained with the offer to file it anyway, and the form is not started (the events
+    returned make Rasa listen). None: start the petition. A button press ("/file_petition")
+    is the citizen's choice to file and is never diverted.
+    """
+    if not text or is_payload(tracker.latest_message):
+        return None
+    safety_first(dispatcher, tracker)
+    match = opening_channel(text)
+    if match is None:
+        return None
+    explain_channel(dispatcher, match, in_form=False)
+    return [FollowupAction("action_listen")]
+
+
+class ActionExplainChannel(Action):
+    """诉访分离: court, enforcement, police, arbitration, 行政复议, 纪检监察, 12345."""
+
+    def name(self) -> str:
+        return "action_explain_channel"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        safety_first(dispatcher, tracker)
+        match = channel_for(payload_intent(tracker), described_text(tracker))
+        if match is None:
+            match = ChannelMatch("litigation", "lawsuit")
+        explain_channel(dispatcher, match, petition_in_progress(tracker))
+        return []
+
+
+class ActionExplainVisit(Action):
+    """逐级走访 (第20条) and the 第19条 rule, with the offer to file here now."""
+
+    def name(self) -> str:
+        return "action_explain_visit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        safety_first(dispatcher, tracker)
+        text = texts.text("visit.text", city=load_jurisdiction().city)
+        if petition_in_progress(tracker):
+            dispatcher.utter_message(text=f"{text}\n{texts.text('visit.in_form')}")
+        else:
+            dispatcher.utter_message(text=text, buttons=texts.buttons("visit"))
+        return []
+
+
+def prohibited_items(text: str) -> str:
+    """The sentence of 第26条 for what the citizen said they would do."""
+    items = texts.entry("prohibited.items")
+    found = detect_prohibited(text) or [1, 6]
+    parts = [str(items[n]).removeprefix("信访人") for n in found]
+    return "信访人" + "；".join(parts)
+
+
+class ActionWarnProhibited(Action):
+    """A calm warning under 第26条 (consequences 第47条) and the lawful way to be heard."""
+
+    def name(self) -> str:
+        return "action_warn_prohibited"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        safety_first(dispatcher, tracker)  # a threat of harm: the emergency numbers first
+        text = texts.text("prohibited.text", items=prohibited_items(described_text(tracker)))
+        if petition_in_progress(tracker):
+            dispatcher.utter_message(text=f"{text}\n{texts.text('prohibited.in_form')}")
+        else:
+            dispatcher.utter_message(text=text, buttons=texts.buttons("prohibited"))
+        return []
+
+
+class ActionExplainJurisdiction(Action):
+    """属地管理 (第5条): which body is responsible for the place named."""
+
+    def name(self) -> str:
+        return "action_explain_jurisdiction"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        safety_first(dispatcher, tracker)
+        j = load_jurisdiction()
+        place = resolve_place(described_text(tracker))
+        buttons = texts.buttons("jurisdiction_question")
+        if place.status == OUT:
+            body = place.responsible_body or j.outside_body_template.format(area=place.outside_area)
+            text = texts.text("jurisdiction_question.out", area=place.outside_area, body=body)
+        elif place.status == IN and place.subdivision:
+            text = texts.text("jurisdiction_question.in", place=place.subdivision)
+            buttons = buttons[:1]
+        elif place.status == IN_UNSPECIFIED:
+            text = texts.text("jurisdiction_question.in_district")
+            buttons = buttons[:1]
+        else:
+            subdivisions = "、".join(s.name for s in j.subdivisions)
+            text = texts.text("jurisdiction_question.unknown", subdivisions=subdivisions)
+            buttons = []
+        if petition_in_progress(tracker):
+            dispatcher.utter_message(text=f"{text}\n{texts.text('jurisdiction_question.in_form')}")
+        else:
+            dispatcher.utter_message(text=text, buttons=buttons)
+        return []

@@ -1,0 +1,267 @@
+"""Helpers shared by the actions: reading the tracker, deciding what counts as an answer."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Iterable
+
+from rasa_sdk import Tracker
+
+from bot.rules.text import normalize_text, tidy_text
+
+# Intents that interrupt a form instead of answering the question asked. When one of them is
+# recognised with enough confidence the form does not take the message as an answer; a rule
+# then handles it (answer the question, correct a field, cancel ...) and the form resumes.
+INTERRUPTION_INTENTS = frozenset(
+    {
+        "cancel",
+        "correct",
+        "faq",
+        "query_status",
+        "retry_submit",
+        "continue_petition",
+        # policy answers and lawful channels (data/rules/policy.yml)
+        "emergency",
+        "request_human",
+        "prohibited_action",
+        "visit_escalation",
+        "channel_litigation",
+        "channel_arbitration",
+        "channel_admin_review",
+        "channel_discipline",
+        "channel_service",
+        "ask_jurisdiction",
+        "bot_identity",
+        "ask_official",
+        "insult",
+    }
+)
+INTERRUPTION_CONFIDENCE = 0.6
+# A long message is a citizen telling their story, whatever the classifier thinks of it.
+LONG_ANSWER_CHARS = 40
+# Interruptions whatever the length of the message: danger, and asking for a person.
+ALWAYS_INTERRUPT = frozenset({"emergency", "request_human"})
+# Where a question asks for the citizen's own story, a matter for another channel, a wish to
+# go over levels or harsh words about the other side ARE the answer ("法院判了不执行" as the
+# facts, "那个王八蛋老板" as the respondent); "问题在余杭" answers where the problem arose.
+STORY_INTENTS = frozenset(
+    {
+        "channel_litigation",
+        "channel_arbitration",
+        "channel_admin_review",
+        "channel_discipline",
+        "channel_service",
+        "visit_escalation",
+        "ask_jurisdiction",
+        "insult",
+    }
+)
+ANSWERING_INTENTS = {
+    "facts": STORY_INTENTS,
+    "request": STORY_INTENTS,
+    "respondent": STORY_INTENTS,
+    "prior_body": STORY_INTENTS,
+    "place": frozenset({"ask_jurisdiction"}),
+    "address": frozenset({"ask_jurisdiction"}),
+}
+# The actions that handle those interruptions: when the citizen answers one of them by
+# repeating the same message, it is their answer after all (no endless loop on a false alarm).
+INTERRUPTION_HANDLERS = frozenset(
+    {
+        "action_handle_emergency",
+        "action_explain_channel",
+        "action_explain_visit",
+        "action_warn_prohibited",
+        "action_explain_jurisdiction",
+        "action_smalltalk",
+        "action_clarify",
+    }
+)
+
+CANCEL_CONFIRM_UTTERANCE = "utter_ask_cancel_confirm"
+
+# Value recorded for a form question that does not apply (e.g. the earlier case number of a
+# first-time petition). Rasa forms ask every empty slot, so inapplicable ones are filled.
+NOT_APPLICABLE = "不适用"
+NONE_GIVEN = "无"
+NOT_REMEMBERED = "不记得"
+
+CASE_NO_RE = re.compile(r"(?<![A-Za-z0-9])XF\s*-?\s*(\d{4})\s*-?\s*(\d{6})(?!\d)", re.IGNORECASE)
+QUERY_CODE_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
+    """Name and confidence of the intent of the latest user message."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return intent.get("name"), float(intent.get("confidence") or 0.0)
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The latest user message as written (digits/letters half-width, Chinese punctuation
+    kept); empty for button payloads ("/intent{...}")."""
+    text = (tracker.latest_message or {}).get("text") or ""
+    if text.startswith("/"):
+        return ""
+    return tidy_text(text)
+
+
+def latest_entity(tracker: Tracker, name: str) -> Any:
+    """The first value of an entity in the latest message (button payloads included)."""
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        if entity.get("entity") == name and entity.get("value") not in (None, ""):
+            return entity["value"]
+    return None
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """The last action executed before the latest user message (ignoring action_listen)."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return None
+            seen_user = True
+            continue
+        if seen_user and event.get("event") == "action":
+            name = event.get("name")
+            if name and name != "action_listen":
+                return name
+    return None
+
+
+def is_answer_to(tracker: Tracker, slot: str) -> bool:
+    """Whether the latest user message should be read as the answer to ``slot``.
+
+    It is not when another question is being asked (``slot`` is not the requested one),
+    when the message replies to the cancel confirmation, when it describes an emergency
+    (``bot.rules.safety``: whatever the classifier says and however long the message), or
+    when it is a confident interruption (a question, a correction, cancel, a matter for
+    another channel ...) short enough not to be a story. A message repeated after such an
+    interruption was answered is taken as the answer.
+    """
+    from bot.rules.petition import is_question
+    from bot.rules.safety import detect_emergency
+
+    if tracker.get_slot("requested_slot") != slot:
+        return False
+    if previous_bot_action(tracker) == CANCEL_CONFIRM_UTTERANCE:
+        return False
+    raw = (tracker.latest_message or {}).get("text") or ""
+    typed = not raw.startswith("/")
+    repeated = typed and repeats_after_interruption(tracker)
+    if typed and not repeated and detect_emergency(raw):
+        return False  # safety first: the emergency numbers before any question
+    if typed and is_well_formed_answer(slot, raw):
+        return True  # "XF2026000123" answers the case-number question, whatever the intent
+    intent, confidence = latest_intent(tracker)
+    if intent == "faq" and typed and ANSWERING_INTENTS.get(slot) == STORY_INTENTS and not is_question(raw):
+        return True  # "前年反映过，后来又复查复核了" tells the story: a policy question asks
+    if intent in INTERRUPTION_INTENTS and confidence >= INTERRUPTION_CONFIDENCE:
+        if repeated and intent in INTERRUPTION_HANDLED:
+            return True
+        if intent in ANSWERING_INTENTS.get(slot, ()):
+            return True
+        if not typed or intent in ALWAYS_INTERRUPT or len(normalize_text(raw)) < LONG_ANSWER_CHARS:
+            return False
+    return True
+
+
+# Interruptions answered by one of INTERRUPTION_HANDLERS (not cancel, corrections, questions).
+INTERRUPTION_HANDLED = frozenset(
+    {"emergency", "prohibited_action", "visit_escalation", "ask_jurisdiction", "bot_identity",
+     "ask_official", "insult"}
+) | STORY_INTENTS
+
+
+def user_turns(tracker: Tracker) -> list[tuple[dict[str, Any], list[str]]]:
+    """The user messages of the tracker, each with the bot actions that followed it."""
+    turns: list[tuple[dict[str, Any], list[str]]] = []
+    for event in tracker.events:
+        if event.get("event") == "user":
+            turns.append((event, []))
+        elif event.get("event") == "action" and turns and event.get("name") not in (None, "action_listen"):
+            turns[-1][1].append(event["name"])
+    return turns
+
+
+def repeats_after_interruption(tracker: Tracker) -> bool:
+    """Whether the latest message repeats the previous one, which was answered by one of the
+    INTERRUPTION_HANDLERS (the citizen insists: "this IS my answer")."""
+    turns = user_turns(tracker)
+    if len(turns) < 2:
+        return False
+    (previous, actions), (latest, _) = turns[-2], turns[-1]
+    same = normalize_text(previous.get("text")) == normalize_text(latest.get("text"))
+    return bool(same and normalize_text(latest.get("text")) and INTERRUPTION_HANDLERS.intersection(actions))
+
+
+def is_well_formed_answer(slot: str, text: str) -> bool:
+    """Whether ``text`` is essentially a valid value for ``slot`` (a number of the right form).
+
+    Numbers carry no intent of their own; the classifier may read one as anything.
+    """
+    from bot.rules.idcard import check_id_number
+    from bot.rules.phone import check_mobile
+
+    text = normalize_text(text)
+    if len(text) > 30:
+        return False
+    if slot == "phone":
+        return check_mobile(text).ok
+    if slot == "id_number":
+        return check_id_number(text).ok
+    if slot in ("lookup_case_no", "prior_case_no"):
+        return find_case_no(text) is not None
+    if slot == "lookup_query_code":
+        return QUERY_CODE_RE.fullmatch(text) is not None
+    return False
+
+
+def yes_no_from_message(tracker: Tracker) -> bool | None:
+    """affirm/deny intents (buttons included), else the words of the message."""
+    from bot.rules.petition import is_filler, parse_yes_no
+
+    intent, _ = latest_intent(tracker)
+    text = latest_text(tracker)
+    if text and is_filler(text):
+        return None  # "那个", "呃……": hesitation is no consent and no answer
+    if intent == "affirm":
+        return True
+    if intent == "deny":
+        return False
+    return parse_yes_no(text) if text else None
+
+
+def find_case_no(text: str) -> str | None:
+    """A case number such as XF2026000123 inside free text (spaces/dashes tolerated)."""
+    match = CASE_NO_RE.search(normalize_text(text))
+    return f"XF{match.group(1)}{match.group(2)}" if match else None
+
+
+def find_query_code(text: str) -> str | None:
+    """A 6-digit query code inside free text, ignoring the digits of a case number."""
+    cleaned = CASE_NO_RE.sub(" ", normalize_text(text))
+    match = QUERY_CODE_RE.search(cleaned)
+    return match.group(1) if match else None
+
+
+def cn_date(value: date | str | None) -> str:
+    """2026-12-07 -> 2026年12月7日."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = date.fromisoformat(value[:10])
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def buttons(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """[(title, payload), ...] -> Rasa button dicts."""
+    return [{"title": title, "payload": payload} for title, payload in pairs]
+
+
+def inform_payload(entity: str, value: Any) -> str:
+    """A button payload that sets an entity, e.g. /inform{"category": "教育"}."""
+    import json
+
+    return "/inform" + json.dumps({entity: value}, ensure_ascii=False)

@@ -1,0 +1,321 @@
+"""The petition intake form: starting it, asking each question, validating each answer."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from abc import ABC, abstractmethod
+from typing import Any, Mapping
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.rules.categories import category_names, infer_categories
+from bot.rules.jurisdiction import load_jurisdiction, resolve_place
+from bot.rules.petition import FIELD_LABELS
+from bot.rules.text import tidy_text
+
+from actions import texts
+from actions.channels import described_text, divert_opening
+from actions.checks import CHECKS, Outcome, check_slot
+from actions.common import (
+    inform_payload,
+    is_answer_to,
+    latest_entity,
+    latest_intent,
+    latest_text,
+    yes_no_from_message,
+)
+from actions.summary import render_summary
+
+FORM_SLOTS = (
+    "pi_consent",
+    "petitioner_name",
+    "id_number",
+    "phone",
+    "address",
+    "place",
+    "category",
+    "respondent",
+    "facts",
+    "request",
+    "is_first",
+    "prior_body",
+    "prior_case_no",
+    "review_stage",
+    "recheck_same_matter",
+    "group_size",
+    "summary_confirmed",
+)
+# Everything that belongs to one petition in progress (cleared on cancel, decline, filing).
+PETITION_STATE_SLOTS = FORM_SLOTS + (
+    "category_guess",
+    "awaiting_field_choice",
+    "failed_attempts",
+    "intake_status",
+    "submission_key",
+)
+YES_NO_SLOTS = frozenset({"pi_consent", "is_first", "recheck_same_matter", "summary_confirmed"})
+# Slots whose answer may come from a button that sets an entity.
+ENTITY_SLOTS = {"place": "place", "category": "category", "review_stage": "review_stage"}
+MAX_FAILURES = 3
+
+# Openers that say "I want to petition" without saying what about.
+GENERIC_OPENERS = re.compile(
+    r"^(?:(?:你好|您好|喂|在吗|请问)[，,。！!\s]*)*"
+    r"(?:我|我们)?(?:想|要|需要|打算)?(?:投诉|反映|举报|上访|信访|求助|申诉|登记)?"
+    r"(?:一下|一个|个|一件)?(?:问题|事情|情况|事)?[，,。！!\s]*"
+)
+
+
+def reset_petition() -> list[EventType]:
+    """Events that clear one petition in progress (the last filed case stays known)."""
+    return [SlotSet(slot, None) for slot in PETITION_STATE_SLOTS]
+
+
+def opening_description(text: str) -> str | None:
+    """The citizen's own description of the matter, if the message contains one."""
+    text = tidy_text(text)
+    remainder = GENERIC_OPENERS.sub("", text, count=1)
+    return text if len(remainder) >= 10 else None
+
+
+class ActionStartIntake(Action):
+    """Begin a petition from the citizen's opening message.
+
+    The description becomes the facts (not asked again), its likely category is proposed
+    later, and a place named in it is kept; a place outside the jurisdiction is explained
+    at once. Nothing personal is asked here: the form first asks for consent.
+    """
+
+    def name(self) -> str:
+        return "action_start_intake"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events = reset_petition()
+        # A "/file_petition" button files the description it was offered for.
+        text = described_text(tracker)
+        # Emergency numbers first; a matter for another channel is explained, not filed.
+        diverted = divert_opening(dispatcher, tracker, text)
+        if diverted is not None:
+            return events + diverted
+        description = opening_description(text) if text else None
+        if description:
+            events.append(SlotSet("facts", description[:2000]))
+            guesses = infer_categories(description)
+            if guesses:
+                events.append(SlotSet("category_guess", guesses[0][0]))
+            place = resolve_place(description)
+            if place.status == "in" and place.subdivision:
+                events.append(SlotSet("place", place.subdivision))
+            elif place.status == "out" and place.outside_area:
+                # Say at once where the matter belongs (属地管理) before asking anything.
+                events.append(SlotSet("place", place.outside_area))
+                dispatcher.utter_message(
+                    text=texts.text("place_out", area=place.outside_area, body=place.responsible_body)
+                )
+        return events
+
+
+class ValidatePetitionForm(FormValidationAction):
+    """Extracts and checks every answer of ``petition_form``.
+
+    An answer is taken only when it answers the question asked (see ``is_answer_to``);
+    a failed check explains what was wrong and asks again; after repeated failures the
+    form pauses and offers the hotline, keeping every answer given so far.
+    """
+
+    def name(self) -> str:
+        return "validate_petition_form"
+
+    # --- extraction ---------------------------------------------------------------------
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        slot = tracker.get_slot("requested_slot")
+        if slot not in FORM_SLOTS or not is_answer_to(tracker, slot):
+            return []
+        return [SlotSet(slot, self.raw_answer(slot, tracker))]
+
+    @staticmethod
+    def raw_answer(slot: str, tracker: Tracker) -> Any:
+        """The answer as given: a button's entity, yes/no for yes/no slots, else the text."""
+        if slot in ENTITY_SLOTS:
+            value = latest_entity(tracker, ENTITY_SLOTS[slot])
+            if value is not None:
+                return value
+        if slot in YES_NO_SLOTS or slot == "category":
+            value = yes_no_from_message(tracker)
+            if slot == "category":
+                return True if value is True else latest_text(tracker)
+            return value if value is not None else latest_text(tracker)
+        intent, _ = latest_intent(tracker)
+        if intent == "deny" and slot in ("respondent", "prior_case_no"):
+            return False
+        return latest_text(tracker)
+
+    # --- validation ---------------------------------------------------------------------
+    async def get_validation_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        updates: dict[str, Any] = {}
+        for slot, value in tracker.slots_to_validate().items():
+            if slot == "summary_confirmed":
+                result = self.validate_summary(value, dispatcher, tracker)
+            elif slot in CHECKS and value is not None:
+                result = self.validate_answer(slot, value, dispatcher, tracker)
+            else:
+                continue
+            updates.update(result)
+            tracker.slots.update(result)
+        return [SlotSet(slot, value) for slot, value in updates.items()]
+
+    def validate_answer(
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        outcome = check_slot(slot, value, tracker.slots)
+        answered = tracker.get_slot("requested_slot") == slot
+        if outcome.ok:
+            if outcome.message and answered:
+                dispatcher.utter_message(text=outcome.message)
+            attempts = self._attempts(tracker, slot, reset=True)
+            if attempts != (tracker.get_slot("failed_attempts") or {}):
+                return {**outcome.updates, "failed_attempts": attempts}
+            return dict(outcome.updates)
+        if not answered:  # a value carried over from the opening message: just ask for it
+            return {slot: None}
+        return self._fail(slot, outcome, dispatcher, tracker)
+
+    def validate_summary(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        if value is True:
+            return {
+                "summary_confirmed": True,
+                "intake_status": "confirmed",
+                "submission_key": uuid.uuid4().hex,
+            }
+        if value is False:
+            return {"summary_confirmed": None, "awaiting_field_choice": True}
+        dispatcher.utter_message(text=texts.text("summary.unclear"))
+        return {"summary_confirmed": None}
+
+    def _fail(
+        self, slot: str, outcome: Outcome, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> dict[str, Any]:
+        if outcome.message:
+            dispatcher.utter_message(text=outcome.message, buttons=outcome.buttons or [])
+        attempts = self._attempts(tracker, slot)
+        attempts.update(outcome.remember)
+        if attempts.get(slot, 0) >= MAX_FAILURES:
+            # Stop asking the same question: the answers are kept and the citizen is
+            # offered another way (action_complete_petition explains).
+            return {slot: None, "failed_attempts": {}, "intake_status": "paused", "requested_slot": None}
+        return {slot: None, "failed_attempts": attempts}
+
+    @staticmethod
+    def _attempts(tracker: Tracker, slot: str, reset: bool = False) -> dict[str, int]:
+        attempts = dict(tracker.get_slot("failed_attempts") or {})
+        if reset:
+            attempts.pop(slot, None)
+            if slot == "place":
+                attempts.pop("place_unspecified", None)
+        else:
+            attempts[slot] = attempts.get(slot, 0) + 1
+        return attempts
+
+
+# --- asking ---------------------------------------------------------------------------------
+def field_choice_buttons(slots: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Buttons for the fields the citizen has filled so far, to pick one to correct."""
+    choices = []
+    for slot, label in FIELD_LABELS.items():
+        if slots.get(slot) not in (None, "") and slot not in ("prior_body", "prior_case_no", "review_stage"):
+            choices.append({"title": label, "payload": "/correct" + _json({"field": slot})})
+    return choices
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+class AskSlotAction(Action, ABC):
+    """Asks one form question, or which field to correct when the citizen wants to."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The form slot this action asks for (a class attribute in each subclass)."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if tracker.get_slot("awaiting_field_choice"):
+            dispatcher.utter_message(
+                text=texts.text("field_choice"), buttons=field_choice_buttons(tracker.slots)
+            )
+            return [SlotSet("awaiting_field_choice", None)]
+        self.ask(dispatcher, tracker)
+        return []
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        dispatcher.utter_message(text=texts.text(f"ask.{self.slot}"), buttons=texts.buttons(f"ask.{self.slot}"))
+
+
+class ActionAskPiConsent(AskSlotAction):
+    slot = "pi_consent"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        dispatcher.utter_message(text=texts.text("consent"), buttons=texts.buttons("consent"))
+
+
+class ActionAskPlace(AskSlotAction):
+    slot = "place"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        options = [(s.name, inform_payload("place", s.name)) for s in load_jurisdiction().subdivisions]
+        dispatcher.utter_message(
+            text=texts.text("ask.place"),
+            buttons=[{"title": title, "payload": payload} for title, payload in options],
+        )
+
+
+class ActionAskCategory(AskSlotAction):
+    slot = "category"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        guess = tracker.get_slot("category_guess")
+        others = [name for name in category_names() if name != guess]
+        buttons = [{"title": name, "payload": inform_payload("category", name)} for name in others]
+        if guess:
+            confirm = {"title": f"{texts.entry('category.confirm_button')}，{guess}", "payload": "/affirm"}
+            dispatcher.utter_message(text=texts.text("category.guess", category=guess), buttons=[confirm] + buttons)
+        else:
+            dispatcher.utter_message(text=texts.text("category.choose"), buttons=buttons)
+
+
+class ActionAskSummaryConfirmed(AskSlotAction):
+    slot = "summary_confirmed"
+
+    def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        dispatcher.utter_message(text=render_summary(tracker.slots), buttons=texts.buttons("summary"))
+
+
+def make_ask_action(slot: str, module: str = __name__) -> type[AskSlotAction]:
+    """An ask action for ``slot`` whose text and buttons are ``ask.<slot>`` in prompts.yml."""
+    class_name = "ActionAsk" + "".join(part.title() for part in slot.split("_"))
+    return type(class_name, (AskSlotAction,), {"slot": slot, "__module__": module})
+
+
+# Every other question: text and buttons come from ``ask.<slot>`` in actions/prompts.yml.
+CUSTOM_ASKS = {cls.slot for cls in (ActionAskPiConsent, ActionAskPlace, ActionAskCategory, ActionAskSummaryConfirmed)}
+PLAIN_ASK_ACTIONS = [make_ask_action(slot) for slot in FORM_SLOTS if slot not in CUSTOM_ASKS]

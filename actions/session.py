@@ -1,0 +1,50 @@
+"""The start of every conversation session: the agency's published facts become slots.
+
+Policy answers (data/responses/faq.yml, the one file staff edit) name the agency, its hotline,
+reception address and hours, online channel and retention period through placeholders such as
+``{hotline}``; Rasa fills placeholders from slots. This action sets those slots from the
+jurisdiction configuration (bot/config/jurisdiction.yml) whenever a session starts, and
+otherwise does what Rasa's own ``action_session_start`` does (carry the slots over, listen).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.rules.jurisdiction import load_jurisdiction
+
+
+def agency_slots() -> dict[str, str]:
+    """Slot name -> value of every local fact the FAQ answers may use."""
+    facts = load_jurisdiction().public_facts()
+    # The slots spell address and hours out: the FAQ answers read "{reception_address}".
+    facts["reception_address"] = facts.pop("address")
+    facts["reception_hours"] = facts.pop("hours")
+    return facts
+
+
+class ActionSessionStart(Action):
+    def name(self) -> str:
+        return "action_session_start"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = [SessionStarted()]
+        carry_over = (domain.get("session_config") or {}).get("carry_over_slots_to_new_session", True)
+        facts = agency_slots()
+        if carry_over:
+            kept: dict[str, Any] = {
+                name: value
+                for name, value in (tracker.slots or {}).items()
+                if value is not None and name not in facts and name != "session_started_metadata"
+            }
+            events.extend(SlotSet(name, value) for name, value in kept.items())
+        events.extend(SlotSet(name, value) for name, value in facts.items())
+        events.append(ActionExecuted("action_listen"))
+        return events

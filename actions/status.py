@@ -1,0 +1,139 @@
+"""Status lookup in the chat: case number + query code → status and next deadline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.rules.deadlines import local_date
+
+from actions import texts
+from actions.backoffice import BackOfficeClient, BackOfficeError
+from actions.common import cn_date, find_case_no, find_query_code, is_answer_to, latest_text
+from actions.intake import make_ask_action
+
+LOOKUP_SLOTS = ("lookup_case_no", "lookup_query_code")
+MAX_FAILURES = 3
+
+LOOKUP_ASK_ACTIONS = [make_ask_action(slot, __name__) for slot in LOOKUP_SLOTS]
+
+
+class ValidateStatusForm(FormValidationAction):
+    """Takes a case number and a query code from any message of the lookup.
+
+    "查一下 XF2026000123 查询码 483920" fills both at once; in the conversation that filed
+    a case, that case is looked up without asking again.
+    """
+
+    def name(self) -> str:
+        return "validate_status_form"
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        text = latest_text(tracker)
+        if requested is None:  # the message that started the lookup
+            case_no = find_case_no(text)
+            if case_no:
+                code = find_query_code(text)
+                return [SlotSet("lookup_case_no", case_no)] + ([SlotSet("lookup_query_code", code)] if code else [])
+            if tracker.get_slot("case_no") and tracker.get_slot("query_code"):
+                return [
+                    SlotSet("lookup_case_no", tracker.get_slot("case_no")),
+                    SlotSet("lookup_query_code", tracker.get_slot("query_code")),
+                ]
+            return []
+        if requested not in LOOKUP_SLOTS or not is_answer_to(tracker, requested):
+            return []
+        events = []
+        if requested == "lookup_case_no":
+            events.append(SlotSet("lookup_case_no", find_case_no(text) or text))
+            code = find_query_code(text) if find_case_no(text) else None
+            if code:
+                events.append(SlotSet("lookup_query_code", code))
+        else:
+            events.append(SlotSet("lookup_query_code", find_query_code(text) or text))
+        return events
+
+    def validate_lookup_case_no(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        case_no = find_case_no(str(value or ""))
+        if case_no:
+            return {"lookup_case_no": case_no}
+        dispatcher.utter_message(text=texts.text("status.bad_case_no"))
+        return self._failed("lookup_case_no", tracker)
+
+    def validate_lookup_query_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        code = find_query_code(str(value or ""))
+        if code and len(str(value).strip()) <= 20:
+            return {"lookup_query_code": code}
+        dispatcher.utter_message(text=texts.text("status.bad_query_code"))
+        return self._failed("lookup_query_code", tracker)
+
+    @staticmethod
+    def _failed(slot: str, tracker: Tracker) -> dict[str, Any]:
+        attempts = dict(tracker.get_slot("failed_attempts") or {})
+        attempts[slot] = attempts.get(slot, 0) + 1
+        if attempts[slot] >= MAX_FAILURES:
+            return {slot: None, "failed_attempts": {}, "requested_slot": None}
+        return {slot: None, "failed_attempts": attempts}
+
+
+class ActionLookupStatus(Action):
+    """Asks the back office; a wrong code and an unknown case look the same."""
+
+    def name(self) -> str:
+        return "action_lookup_status"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        case_no = tracker.get_slot("lookup_case_no")
+        code = tracker.get_slot("lookup_query_code")
+        reset = [SlotSet(slot, None) for slot in LOOKUP_SLOTS] + [SlotSet("failed_attempts", None)]
+        if not case_no or not code:
+            dispatcher.utter_message(text=texts.text("status.incomplete"))
+            return reset
+        try:
+            status = await BackOfficeClient.from_settings().case_status(case_no, code, tracker.sender_id)
+        except BackOfficeError as exc:
+            dispatcher.utter_message(text=self.error_text(exc))
+            return reset
+        dispatcher.utter_message(text=self.status_text(status))
+        return reset
+
+    @staticmethod
+    def status_text(status: dict[str, Any]) -> str:
+        created = status.get("created_at")
+        created_text = cn_date(local_date(datetime.fromisoformat(created))) if created else ""
+        lines = [
+            texts.text(
+                "status.found",
+                case_no=status["case_no"],
+                status_label=status.get("status_label") or status.get("status"),
+                unit=status.get("responsible_unit") or "",
+                created=created_text,
+            )
+        ]
+        deadline = status.get("next_deadline") or {}
+        if deadline.get("date"):
+            lines.append(texts.text("status.next_deadline", date=cn_date(deadline["date"]), label=deadline.get("label", "")))
+        return "\n".join(lines)
+
+    @staticmethod
+    def error_text(exc: BackOfficeError) -> str:
+        if exc.status == 404:
+            return texts.text("status.not_found")
+        if exc.status == 429:
+            retry = (exc.body or {}).get("retry_after") or 900
+            return texts.text("status.rate_limited", minutes=max(1, round(int(retry) / 60)))
+        return texts.text("status.unavailable")

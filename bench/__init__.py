@@ -1,0 +1,1 @@
+"""`make bench`: load driver, configurations and report of the production profile."""

@@ -1,0 +1,407 @@
+"""`make bench`: the production profile under load, side by side with Rasa's defaults.
+
+For each model (the project's ``config.yml`` and Rasa's default pipeline and policies from
+``bench/config.default.yml``, trained on the same data) this starts the production profile
+exactly as the tests do (``tests/support/stack.py``: scripts/prod.py, PostgreSQL, Redis,
+2 Rasa Sanic workers, 2 action-server workers, the back office; fresh databases), then:
+
+1. warm-up: one conversation per Rasa worker;
+2. "latency" phase: N citizens (default 20) who take 1-3 s to type each answer;
+3. "throughput" phase: the same N citizens with no pause at all (saturation);
+4. checks every conversation against the ``cases`` table: a case number told to a citizen
+   must be exactly one row of that conversation (lost: none; duplicated: more than one);
+5. samples the resident memory of every process tree every 0.5 s (peak reported).
+
+Then the NLU scores of both models on ``tests/nlu/heldout.yml`` (``rasa test nlu``) and
+their training time (recorded by ``make model`` next to the model file). The figures are
+printed as tables and saved to ``results/bench/`` (JSON and Markdown); nothing is asserted.
+``--profile`` also samples one Rasa worker with py-spy during the throughput phase.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from bench.load import PhaseResult, run_phase
+from bench.conversations import wage_arrears, make_citizen
+from tests.support.stack import (
+    ROOT,
+    ProductionStack,
+    create_database,
+    query,
+    rasa_bin,
+)
+
+RESULTS = ROOT / "results" / "bench"
+TARGET_P95_MS = 300.0
+TARGET_RSS_MB = 1200.0
+
+
+# --- memory -----------------------------------------------------------------------------------
+
+
+class MemorySampler(threading.Thread):
+    """Peak RSS of each process tree (and of its largest single process), every 0.5 s."""
+
+    def __init__(self, stack: ProductionStack) -> None:
+        super().__init__(daemon=True)
+        self.stack = stack
+        self.peak_tree: Counter = Counter()
+        self.peak_single: Counter = Counter()
+        self.stop = threading.Event()
+
+    def sample(self) -> None:
+        for name, proc in self.stack.processes.items():
+            try:
+                root = psutil.Process(proc.popen.pid)
+                members = [root, *root.children(recursive=True)]
+                sizes = []
+                for member in members:
+                    try:
+                        sizes.append(member.memory_info().rss)
+                    except psutil.Error:
+                        pass
+            except psutil.Error:
+                continue
+            self.peak_tree[name] = max(self.peak_tree[name], sum(sizes))
+            self.peak_single[name] = max(self.peak_single[name], max(sizes, default=0))
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.sample()
+            self.stop.wait(0.5)
+
+
+# --- one configuration ------------------------------------------------------------------------
+
+
+@dataclass
+class StoreCheck:
+    told: int = 0  # conversations that were told a case number
+    lost: int = 0  # told a number, no such case for the conversation
+    duplicated: int = 0  # more than one case for one conversation
+    filed_untold: int = 0  # a case exists, the citizen never saw its number (cut off by the end)
+    cases: int = 0
+
+
+@dataclass
+class ConfigResult:
+    name: str
+    model: str
+    phases: list[dict[str, Any]] = field(default_factory=list)
+    store: dict[str, int] = field(default_factory=dict)
+    rss_mb: dict[str, float] = field(default_factory=dict)
+    rss_single_mb: dict[str, float] = field(default_factory=dict)
+    startup_s: float = 0.0
+    profile: str = ""
+
+
+def check_store(stack: ProductionStack, phases: list[PhaseResult]) -> StoreCheck:
+    rows = query(stack.database, "SELECT conversation_id, case_no FROM cases")
+    by_conversation: dict[str, list[str]] = {}
+    for conversation_id, case_no in rows:
+        by_conversation.setdefault(conversation_id, []).append(case_no)
+    check = StoreCheck(cases=len(rows))
+    told = {s: n for phase in phases for s, n in phase.completed.items()}
+    check.told = len(told)
+    for sender, case_no in told.items():
+        if case_no not in by_conversation.get(sender, []):
+            check.lost += 1
+    check.duplicated = sum(1 for cases in by_conversation.values() if len(cases) > 1)
+    check.filed_untold = sum(1 for s in by_conversation if s.startswith("bench-") and s not in told)
+    return check
+
+
+def warm_up(stack: ProductionStack, workers: int) -> None:
+    """A conversation per worker: the first messages of a fresh worker are slow."""
+    import random
+
+    rng = random.Random(1)
+    for _ in range(workers * 2):
+        sender = f"warmup-{uuid.uuid4().hex[:8]}"
+        for turn in wage_arrears(make_citizen(rng))[:6]:
+            stack.say(sender, turn.message)
+
+
+def profile_worker(stack: ProductionStack, seconds: int, out: Path) -> str:
+    """py-spy samples of one Rasa Sanic worker; returns the hottest frames as text."""
+    parent = psutil.Process(stack.processes["rasa"].popen.pid)
+    workers = [p for p in parent.children(recursive=True) if "python" in p.name()]
+    if not workers:
+        return "no worker found"
+    pyspy = Path(sys.executable).with_name("py-spy")
+    raw = out.with_suffix(".txt")
+    subprocess.run(
+        [str(pyspy), "record", "--pid", str(workers[-1].pid), "--duration", str(seconds),
+         "--rate", "50", "--format", "raw", "--output", str(raw), "--nonblocking"],
+        capture_output=True, check=False, timeout=seconds + 60,
+    )
+    if not raw.is_file():
+        return "py-spy could not attach (ptrace not permitted?)"
+    return summarize_profile(raw)
+
+
+def summarize_profile(raw: Path, top: int = 12) -> str:
+    """Inclusive share of the interesting frames in py-spy's collapsed stacks."""
+    totals: Counter = Counter()
+    samples = 0
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples += int(count)
+        seen = set()
+        for frame in stack.split(";"):
+            name = frame.split(" (")[0]
+            where = frame.split(" (")[-1].rstrip(")")
+            module = where.split("site-packages/")[-1].split(":")[0]
+            key = f"{name} ({module})"
+            if key not in seen:
+                seen.add(key)
+                totals[key] += int(count)
+    if not samples:
+        return "no samples"
+    lines = [f"{samples} samples"]
+    interesting = ("rasa/core/tracker_store", "rasa/core/processor", "tensorflow", "rasa/nlu",
+                   "rasa/core/policies", "rasa/core/actions", "rasa/core/lock", "json", "sqlalchemy",
+                   "aiohttp", "rasa/shared/core/trackers", "rasa/shared/core/events", "jieba")
+    for key, count in totals.most_common():
+        if any(part in key for part in interesting):
+            lines.append(f"{100 * count / samples:5.1f}%  {key}")
+            if len(lines) > top:
+                break
+    return "\n".join(lines)
+
+
+def run_config(name: str, model: Path, args: argparse.Namespace) -> ConfigResult:
+    result = ConfigResult(name, model.name)
+    suffix = uuid.uuid4().hex[:10]
+    database, tracker = f"xf_bench_{suffix}", f"xf_benchtr_{suffix}"
+    create_database(database)
+    create_database(tracker)
+    stack = ProductionStack(
+        name=f"bench-{name}",
+        workdir=RESULTS / f"work-{name}",
+        env={},
+        database=database,
+        tracker_database=tracker,
+        model=model,
+        rasa_workers=args.rasa_workers,
+        action_workers=args.action_workers,
+    )
+    sampler = MemorySampler(stack)
+    try:
+        started = time.monotonic()
+        print(f"[{name}] starting the production profile with {model.name} ...", flush=True)
+        stack.start()
+        result.startup_s = time.monotonic() - started
+        sampler.start()
+        warm_up(stack, args.rasa_workers)
+        url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        phases = []
+        for phase, think in (("latency", (args.think_min, args.think_max)), ("throughput", (0.0, 0.0))):
+            print(f"[{name}] {phase}: {args.citizens} citizens for {args.duration}s ...", flush=True)
+            profiler: threading.Thread | None = None
+            if args.profile and phase == "throughput":
+                out = RESULTS / f"profile-{name}"
+                holder: dict[str, str] = {}
+                profiler = threading.Thread(
+                    target=lambda: holder.update(text=profile_worker(stack, int(args.duration * 0.6), out))
+                )
+                profiler.start()
+            phase_result = asyncio.run(
+                run_phase(phase, url, args.citizens, args.duration, think, f"{name}{suffix[:4]}{phase[0]}")
+            )
+            if profiler is not None:
+                profiler.join()
+                result.profile = holder.get("text", "")
+            phases.append(phase_result)
+            result.phases.append(
+                {
+                    "phase": phase,
+                    "citizens": args.citizens,
+                    "think_s": list(think),
+                    "messages": phase_result.messages,
+                    "throughput": round(phase_result.throughput, 2),
+                    "p50_ms": round(phase_result.percentile(50), 1),
+                    "p95_ms": round(phase_result.percentile(95), 1),
+                    "p99_ms": round(phase_result.percentile(99), 1),
+                    "errors": sum(phase_result.errors.values()),
+                    "error_kinds": dict(phase_result.errors),
+                    "error_examples": phase_result.error_examples,
+                    "conversations": phase_result.conversations,
+                    "completed": len(phase_result.completed),
+                    "unfinished": phase_result.unfinished,
+                }
+            )
+        result.store = asdict(check_store(stack, phases))
+    finally:
+        sampler.stop.set()
+        sampler.sample()
+        result.rss_mb = {k: round(v / 2**20) for k, v in sampler.peak_tree.items()}
+        result.rss_single_mb = {k: round(v / 2**20) for k, v in sampler.peak_single.items()}
+        stack.stop()
+        stack.drop_stores()
+    return result
+
+
+# --- NLU --------------------------------------------------------------------------------------
+
+
+def nlu_scores(model: Path, name: str, heldout: Path) -> dict[str, Any]:
+    out = RESULTS / f"nlu-{name}"
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "PYTHONWARNINGS": "ignore"}
+    subprocess.run(
+        [str(rasa_bin()), "test", "nlu", "--model", str(model), "--nlu", str(heldout),
+         "--out", str(out), "--no-plot", "--quiet"],
+        cwd=ROOT, env=env, capture_output=True, check=True, timeout=1800,
+    )
+    scores: dict[str, Any] = {}
+    intent = json.loads((out / "intent_report.json").read_text())
+    scores["intent"] = {k: intent["weighted avg"][k] for k in ("precision", "recall", "f1-score")}
+    scores["intent"]["accuracy"] = intent.get("accuracy")
+    for report in sorted(out.glob("*_report.json")):
+        if report.name in ("intent_report.json", "response_selection_report.json"):
+            continue
+        data = json.loads(report.read_text())
+        avg = data.get("micro avg") or data.get("weighted avg")
+        if avg:
+            scores[f"entity:{report.stem.replace('_report', '')}"] = {
+                k: avg[k] for k in ("precision", "recall", "f1-score")
+            }
+    # The policy answers on their own held-out paraphrases (tests/nlu/faq_heldout.yml).
+    faq = subprocess.run(
+        [str(rasa_bin().parent / "python"), str(ROOT / "scripts" / "faq_accuracy.py"), "--model", str(model), "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=1800,
+    )
+    scores["faq"] = json.loads(faq.stdout.strip().splitlines()[-1])
+    seconds = Path(f"{model}.train-seconds")
+    scores["train_s"] = int(seconds.read_text()) if seconds.is_file() else None
+    return scores
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    return (
+        f"{psutil.cpu_count()} CPU cores, {round(psutil.virtual_memory().total / 2**30)} GiB RAM, "
+        f"{platform.system()} {platform.release()}, Python {platform.python_version()}; "
+        f"load average before the run {os.getloadavg()[0]:.2f} (other work on the machine shows up here)"
+    )
+
+
+def render(results: list[ConfigResult], nlu: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
+    lines = [f"Machine: {machine()}", ""]
+    lines.append("| model | phase | citizens | think | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | told/lost/dup |")
+    lines.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    for r in results:
+        for p in r.phases:
+            think = "none" if not p["think_s"][1] else f"{p['think_s'][0]:g}-{p['think_s'][1]:g} s"
+            s = r.store
+            lines.append(
+                f"| {r.name} | {p['phase']} | {p['citizens']} | {think} | {p['messages']} | {p['throughput']:.1f} "
+                f"| {p['p50_ms']:.0f} | {p['p95_ms']:.0f} | {p['p99_ms']:.0f} | {p['errors']} "
+                f"| {p['completed']} told; store: {s.get('lost', '?')} lost, {s.get('duplicated', '?')} dup |"
+            )
+    lines += ["", "Peak resident memory (MB) of each process tree (largest single process in brackets):", ""]
+    names = sorted({n for r in results for n in r.rss_mb})
+    lines.append("| model | " + " | ".join(names) + " |")
+    lines.append("|---|" + "---:|" * len(names))
+    for r in results:
+        lines.append(
+            f"| {r.name} | "
+            + " | ".join(f"{r.rss_mb.get(n, 0)} ({r.rss_single_mb.get(n, 0)})" for n in names)
+            + " |"
+        )
+    if len(results) == 2:
+        a, b = results
+        ta = next(p for p in a.phases if p["phase"] == "throughput")
+        tb = next(p for p in b.phases if p["phase"] == "throughput")
+        la = next(p for p in a.phases if p["phase"] == "latency")
+        lb = next(p for p in b.phases if p["phase"] == "latency")
+        ratio = ta["throughput"] / tb["throughput"] if tb["throughput"] else float("inf")
+        lines += ["", f"Throughput {a.name} / {b.name}: {ratio:.2f}x (saturation, {args.citizens} citizens); "
+                  f"p95 at {args.citizens} typing citizens: {la['p95_ms']:.0f} ms vs {lb['p95_ms']:.0f} ms."]
+    lines += ["", "NLU on tests/nlu/heldout.yml (weighted averages; entities: micro average) and training time:", ""]
+    lines.append("| model | intent P | intent R | intent F1 | entities P/R/F1 | training |")
+    lines.append("|---|---:|---:|---:|---|---:|")
+    for name, s in nlu.items():
+        ents = "; ".join(
+            f"{k.split(':', 1)[1]} {v['precision']:.3f}/{v['recall']:.3f}/{v['f1-score']:.3f}"
+            for k, v in s.items() if k.startswith("entity:")
+        ) or "-"
+        train = f"{s['train_s']} s" if s.get("train_s") else "not recorded (trained before timing)"
+        i = s["intent"]
+        lines.append(f"| {name} | {i['precision']:.3f} | {i['recall']:.3f} | {i['f1-score']:.3f} | {ents} | {train} |")
+    if any("faq" in s for s in nlu.values()):
+        lines += ["", "Policy answers on tests/nlu/faq_heldout.yml (answered right = intent faq and the right answer):", ""]
+        lines.append("| model | answered right | clarified | wrong answer | other intent | most frequent confusions |")
+        lines.append("|---|---:|---:|---:|---:|---|")
+        for name, s in nlu.items():
+            f = s.get("faq")
+            if not f:
+                continue
+            top = ", ".join(f"{c['expected']}->{c['got']} x{c['n']}" for c in f["confusions"][:4]) or "-"
+            lines.append(f"| {name} | {f['accuracy']:.1%} of {f['total']} | {f['clarified']} | {f['wrong_answer']} "
+                         f"| {f['other_intent']} | {top} |")
+    lines += ["", f"Targets (this machine): p95 <= {TARGET_P95_MS:.0f} ms at 20 citizens, throughput >= 2x default, "
+              f"Rasa RSS <= {TARGET_RSS_MB:.0f} MB, zero errors, zero lost or duplicated cases."]
+    for r in results:
+        if r.profile:
+            lines += ["", f"py-spy, one Rasa worker of {r.name} during the throughput phase (inclusive share):",
+                      "```", r.profile, "```"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, type=Path)
+    parser.add_argument("--default-model", type=Path, help="model trained with bench/config.default.yml")
+    parser.add_argument("--citizens", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds per phase")
+    parser.add_argument("--think-min", type=float, default=1.0)
+    parser.add_argument("--think-max", type=float, default=3.0)
+    parser.add_argument("--rasa-workers", type=int, default=2)
+    parser.add_argument("--action-workers", type=int, default=2)
+    parser.add_argument("--profile", action="store_true", help="py-spy one Rasa worker under load")
+    parser.add_argument("--skip-nlu", action="store_true")
+    parser.add_argument("--heldout", type=Path, default=ROOT / "tests" / "nlu" / "heldout.yml")
+    args = parser.parse_args(argv)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    models = [("project", ROOT / args.model if not args.model.is_absolute() else args.model)]
+    if args.default_model:
+        path = args.default_model
+        models.append(("rasa-default", ROOT / path if not path.is_absolute() else path))
+    results = [run_config(name, model, args) for name, model in models]
+    nlu = {} if args.skip_nlu else {name: nlu_scores(model, name, args.heldout) for name, model in models}
+    report = render(results, nlu, args)
+    (RESULTS / "report.md").write_text(report + "\n", encoding="utf-8")
+    (RESULTS / "report.json").write_text(
+        json.dumps({"machine": machine(), "configs": [asdict(r) for r in results], "nlu": nlu}, indent=2,
+                   ensure_ascii=False),
+        encoding="utf-8",
+    )
+    print()
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

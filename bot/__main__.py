@@ -1,0 +1,264 @@
+"""Command line of the back office.
+
+python -m bot migrate             upgrade DATABASE_URL to the newest schema (Alembic)
+python -m bot serve               run the back office on BACKOFFICE_HOST:BACKOFFICE_PORT
+python -m bot print-dev-settings  show where things run and the development credentials
+python -m bot create-admin        create a console administrator (ADMIN_USERNAME/ADMIN_PASSWORD,
+                                  or --username and a password from --password-stdin or a prompt)
+python -m bot create-user --username NAME --role officer|supervisor|admin [--display-name 姓名]
+python -m bot set-password --username NAME    new password (stdin or prompt); ends its sessions
+python -m bot unlock-user --username NAME     lift a login lock-out
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import DEV_SECRETS, Settings, SettingsError, display_url, load_settings
+
+log = logging.getLogger("bot")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # Alembic announces its plugins on every schema check; only its warnings matter here.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+async def _wait_and_check_schema(settings: Settings) -> None:
+    from bot.store.db import make_engine, wait_for_database
+    from bot.store.migrate import current_revision, head_revision
+
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await wait_for_database(engine)
+        current, head = await current_revision(engine), head_revision()
+        if current != head:
+            log.warning(
+                "database schema is at revision %s, the code expects %s: "
+                "run `python -m bot migrate`",
+                current,
+                head,
+            )
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(settings: Settings) -> None:
+    from bot.store.db import make_engine, wait_for_database
+    from bot.store.migrate import current_revision, upgrade_engine
+
+    async def run() -> str | None:
+        engine = make_engine(settings.database_url, schema=settings.database_schema)
+        try:
+            await wait_for_database(engine)
+            await upgrade_engine(engine, schema=settings.database_schema)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(run())
+    log.info("database %s is at revision %s", display_url(settings.database_url), revision)
+
+
+def cmd_serve(settings: Settings) -> None:
+    settings.check_production()
+
+    from aiohttp import web
+
+    from bot.web.app import RUNNER_OPTIONS, init_app
+
+    async def start() -> web.Application:
+        from bot.console.views.auth import bootstrap_first_admin
+
+        await _wait_and_check_schema(settings)
+        app = await init_app(settings)
+        app.on_startup.append(bootstrap_first_admin)  # after the database is opened
+        return app
+
+    log.info(
+        "back office starting on http://%s:%s (%s, database %s)",
+        settings.backoffice_host,
+        settings.backoffice_port,
+        settings.app_env,
+        display_url(settings.database_url),
+    )
+    web.run_app(
+        start(),
+        host=settings.backoffice_host,
+        port=settings.backoffice_port,
+        **RUNNER_OPTIONS,
+        print=lambda message: log.info("%s", message.strip()),
+    )
+
+
+def cmd_print_dev_settings(settings: Settings) -> None:
+    """Where everything runs; development secrets only (a real secret is never printed)."""
+    print(f"Back office:   {settings.backoffice_url}  (console and /api/v1)")
+    print(f"Staff console: {settings.backoffice_url}/console/")
+    print(f"Rasa server:   {settings.rasa_url}")
+    print(f"Case database: {display_url(settings.database_url)}")
+    dev = set(settings.secrets_with_dev_defaults())
+    shown = []
+    if "BACKOFFICE_SERVICE_TOKEN" in dev:
+        shown.append(f"  BACKOFFICE_SERVICE_TOKEN={DEV_SECRETS['BACKOFFICE_SERVICE_TOKEN']}")
+    if "ADMIN_PASSWORD" in dev:
+        shown.append(
+            f"  staff login: ADMIN_USERNAME={settings.admin_username} "
+            f"ADMIN_PASSWORD={DEV_SECRETS['ADMIN_PASSWORD']}"
+        )
+    if dev:
+        print("Development defaults in use (set these environment variables to change them):")
+        for line in shown:
+            print(line)
+        print("  also default: " + ", ".join(sorted(dev)))
+        print("APP_ENV=production refuses to start while any of them is a development default.")
+
+
+class CommandError(Exception):
+    """A user command that cannot be done (one line, exit status 1)."""
+
+
+def _password(args: argparse.Namespace, default: str | None = None) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    if default:
+        return default
+    import getpass
+
+    first = getpass.getpass("新密码 / new password: ")
+    if first != getpass.getpass("再次输入 / again: "):
+        raise CommandError("the two passwords differ")
+    return first
+
+
+def _with_users(settings: Settings, work) -> None:
+    """Run ``work(session, now)`` against the case store and commit."""
+    from datetime import datetime, timezone
+
+    from bot.store.db import make_engine, make_sessionmaker
+
+    async def run() -> None:
+        engine = make_engine(settings.database_url, schema=settings.database_schema)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                await work(session, datetime.now(timezone.utc))
+                await session.commit()
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def _create(settings: Settings, username: str, password: str, role: str, display: str) -> None:
+    from bot.store import users
+
+    async def work(session, now) -> None:
+        try:
+            user = await users.create_user(
+                session, username=username, password=password, role=role, display_name=display, now=now
+            )
+        except users.AccountError as exc:
+            raise CommandError(exc.message) from None
+        print(f"created {user.role} account {user.username}")
+
+    _with_users(settings, work)
+
+
+def cmd_create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    """The first administrator; from ADMIN_USERNAME/ADMIN_PASSWORD unless given otherwise."""
+    settings.check_production()
+    username = args.username or settings.admin_username
+    default = settings.admin_password if not args.username else None
+    _create(settings, username, _password(args, default), "admin", args.display_name or "系统管理员")
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> None:
+    if not args.username or not args.role:
+        raise CommandError("create-user needs --username and --role (officer, supervisor or admin)")
+    _create(settings, args.username, _password(args), args.role, args.display_name or "")
+
+
+def cmd_set_password(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.store import users
+
+    if not args.username:
+        raise CommandError("set-password needs --username")
+    password = _password(args)
+
+    async def work(session, now) -> None:
+        user = await users.get_user_by_name(session, args.username)
+        if user is None:
+            raise CommandError(f"no account named {args.username!r}")
+        try:
+            await users.set_password(session, user, password, now)
+        except users.AccountError as exc:
+            raise CommandError(exc.message) from None
+        print(f"password of {user.username} changed; its console sessions are closed")
+
+    _with_users(settings, work)
+
+
+def cmd_unlock_user(settings: Settings, args: argparse.Namespace) -> None:
+    from bot.store import users
+
+    if not args.username:
+        raise CommandError("unlock-user needs --username")
+
+    async def work(session, now) -> None:
+        await users.record_attempt(session, args.username, users.OUTCOME_UNLOCK, remote="cli", now=now)
+        print(f"login lock-out of {users.normalize_username(args.username)} lifted")
+
+    _with_users(settings, work)
+
+
+COMMANDS = {
+    "migrate": cmd_migrate,
+    "serve": cmd_serve,
+    "print-dev-settings": cmd_print_dev_settings,
+}
+USER_COMMANDS = {
+    "create-admin": cmd_create_admin,
+    "create-user": cmd_create_user,
+    "set-password": cmd_set_password,
+    "unlock-user": cmd_unlock_user,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Petition back office.")
+    parser.add_argument("command", choices=sorted({*COMMANDS, *USER_COMMANDS}))
+    parser.add_argument("--username", help="console account (user commands)")
+    parser.add_argument("--role", choices=("officer", "supervisor", "admin"), help="create-user")
+    parser.add_argument("--display-name", help="the name shown in the console")
+    parser.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level)
+        if args.command in USER_COMMANDS:
+            USER_COMMANDS[args.command](settings, args)
+        else:
+            COMMANDS[args.command](settings)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

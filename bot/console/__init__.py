@@ -1,0 +1,129 @@
+"""The staff console of the back office (server-rendered, Chinese UI).
+
+``setup_console(app)`` adds everything to the application built by ``bot.web.app.init_app``:
+the session authenticator (after the service token), the console routes with their
+permissions, the handoff and notification API, the static files, the console's error
+pages and security headers, and the resources it needs (read-only engine on Rasa's tracker
+store, HTTP client of Rasa, notification delivery with retries).
+
+The first administrator is created from ADMIN_USERNAME/ADMIN_PASSWORD when ``python -m bot
+serve`` starts with no account at all (``bootstrap_first_admin``), again at a login attempt
+while there is none, and on demand by ``python -m bot create-admin``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bot.console import api, routes
+from bot.console.keys import JINJA, NOTIFIER, RASA, TRACKER_ENGINE
+from bot.console.notifier import Notifier
+from bot.console.rasa import RasaClient
+from bot.console.render import make_environment, static_url
+from bot.console.security import (
+    add_security_headers,
+    is_console,
+    login_redirect,
+    staff_session_authenticator,
+)
+from bot.console.views import admin, auth, cases, conversations, handoffs, stats
+from bot.store.transcripts import make_tracker_engine
+from bot.web.auth import Permission
+from bot.web.errors import ApiError, Handler
+from bot.web.keys import AUTHENTICATORS, SETTINGS
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "console"
+ERROR_TITLES = {
+    400: "请求有误",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持该操作",
+    409: "操作冲突",
+    413: "提交内容过长",
+    500: "系统错误",
+    502: "外部服务不可用",
+}
+
+
+async def error_page(request: web.Request, status: int, message: str | None = None) -> web.Response:
+    template = request.app[JINJA].get_template("console/error.html")
+    response = web.Response(
+        status=status,
+        content_type="text/html",
+        charset="utf-8",
+        text=template.render(
+            status=status,
+            title=ERROR_TITLES.get(status, "出错了"),
+            message=message or "",
+            principal=None, user=None, csrf_token="", flash=None, waiting_handoffs=0,
+            path=request.path, static=lambda name: static_url(request.app, name),
+        ),
+    )
+    add_security_headers(response)
+    return response
+
+
+@web.middleware
+async def console_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Console pages: a login redirect instead of 401, HTML error pages, security headers."""
+    if not is_console(request):
+        return await handler(request)
+    try:
+        response = await handler(request)
+    except ApiError as exc:
+        if exc.status == 401:
+            redirect = login_redirect(request)
+            add_security_headers(redirect)
+            raise redirect from None
+        return await error_page(request, exc.status, exc.message)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            add_security_headers(exc)
+            raise
+        text = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else None
+        return await error_page(request, exc.status, text)
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return await error_page(request, 500, "系统暂时无法处理该请求，请稍后再试。")
+    add_security_headers(response)
+    return response
+
+
+async def console_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    tracker = make_tracker_engine(settings.tracker_db_url, settings.tracker_db_schema)
+    http = aiohttp.ClientSession()
+    app[TRACKER_ENGINE] = tracker
+    app[RASA] = RasaClient(settings.rasa_url, settings.rasa_token, http)
+    notifier = Notifier(app)
+    app[NOTIFIER] = notifier
+    notifier.start()
+    try:
+        yield
+    finally:
+        await notifier.close()
+        await http.close()
+        await tracker.dispose()
+
+
+def setup_console(app: web.Application) -> None:
+    app[JINJA] = make_environment()
+    app[AUTHENTICATORS].append(staff_session_authenticator)
+    add = routes.add
+    add(app, "GET", "/console/login", auth.login_page, None)
+    add(app, "POST", "/console/login", auth.login_submit, None)
+    add(app, "POST", "/console/logout", auth.logout, Permission.CONSOLE)
+    add(app, "GET", "/console/account", auth.account_page, Permission.CONSOLE)
+    add(app, "POST", "/console/account/password", auth.account_password, Permission.CONSOLE)
+    for module in (cases, conversations, handoffs, stats, admin, api):
+        module.setup(app, add)
+    app.router.add_static("/static/console/", STATIC_DIR, name="console_static")
+    app.middlewares.append(console_middleware)
+    app.cleanup_ctx.append(console_ctx)

@@ -1,0 +1,294 @@
+"""Dashboard, case list, case detail (fields, deadlines, history, transcript), revealing
+personal numbers, and the workflow steps."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from sqlalchemy import select
+
+from bot.console.keys import NOTIFIER, TRACKER_ENGINE
+from bot.console.render import form_data, redirect, render
+from bot.rules.deadlines import local_date
+from bot.store import cases as store_cases
+from bot.store import handoffs as store_handoffs
+from bot.store import notifications as store_notifications
+from bot.store import reporting, workflow
+from bot.store.models import STATUS_LABELS, AuditEntry, Case, CaseEvent
+from bot.store.transcripts import TrackerUnavailable, read_transcript
+from bot.web.auth import Permission, Principal
+from bot.web.errors import ApiError
+from bot.web.keys import CLOCK, CRYPTO, SESSIONMAKER, SETTINGS
+
+log = logging.getLogger(__name__)
+
+ACTION_LABELS = {
+    "create": "登记",
+    "read": "阅办",
+    **{name: t.label for name, t in workflow.TRANSITIONS.items()},
+}
+AUDIT_LABELS = {
+    "view_case": "查看信访件",
+    "view_transcript": "查看对话记录",
+    "reveal_personal_numbers": "查看完整证件号码和手机号码",
+    "notification_resend": "重新发送通知",
+    "case_search": "搜索信访件",
+    **{f"case_{name}": t.label for name, t in workflow.TRANSITIONS.items()},
+}
+DONE_MESSAGES = {
+    "accept": "已受理。",
+    "not_accept": "已作出不予受理决定。",
+    "assign": "已交办。",
+    "objection": "已退回，请重新交办。",
+    "extend": "已延长办理期限。",
+    "reply": "已登记书面答复。",
+    "close": "已办结。",
+    "review_request": "已登记复查请求。",
+    "review_opinion": "已登记复查意见。",
+    "recheck_request": "已登记复核请求。",
+    "recheck_opinion": "已登记复核意见。",
+}
+NOTIFY_OUTCOME = {
+    store_notifications.SENT: "已通知信访人。",
+    store_notifications.SENDING: "正在通知信访人。",
+    store_notifications.FAILED: "通知信访人暂未成功，系统将自动重试（见“通知记录”）。",
+}
+
+
+def today_of(request: web.Request):
+    return local_date(request.app[CLOCK]())
+
+
+def due_soon_days(request: web.Request) -> int:
+    return request.app[SETTINGS].due_soon_days
+
+
+async def dashboard(request: web.Request, principal: Principal) -> web.Response:
+    today = today_of(request)
+    soon = due_soon_days(request)
+    async with request.app[SESSIONMAKER]() as session:
+        counts = await reporting.attention_counts(session, today=today, due_soon_days=soon)
+        urgent, _ = await reporting.search_cases(
+            session, reporting.CaseFilter(due="open"), today=today, due_soon_days=soon,
+            crypto=request.app[CRYPTO], per_page=10,
+        )
+        failed = await store_notifications.undelivered(session, limit=20)
+        handoffs = await store_handoffs.list_handoffs(session)
+    return await render(request, "console/dashboard.html", {
+        "counts": counts,
+        "urgent": [(c, workflow.next_due(c, today, soon)) for c in urgent],
+        "failed": failed,
+        "handoffs": handoffs,
+        "kind_labels": store_notifications.KIND_LABELS,
+        "handoff_labels": store_handoffs.STATUS_LABELS,
+    }, principal=principal)
+
+
+async def dashboard_redirect(request: web.Request, principal: Principal) -> web.StreamResponse:
+    raise web.HTTPFound("/console/")
+
+
+async def case_list(request: web.Request, principal: Principal) -> web.Response:
+    f = reporting.CaseFilter.from_query(request.query)
+    today = today_of(request)
+    soon = due_soon_days(request)
+    async with request.app[SESSIONMAKER]() as session:
+        cases, total = await reporting.search_cases(
+            session, f, today=today, due_soon_days=soon, crypto=request.app[CRYPTO]
+        )
+        options = await reporting.filter_options(session)
+        if f.q:
+            # A search can name a person (or their ID number): who searched is recorded, what
+            # was searched for only as its kind.
+            await store_cases.add_audit(
+                session, actor=principal.name, action="case_search", case_id=None,
+                detail={"kind": reporting.query_kind(f.q), "results": total},
+                now=request.app[CLOCK](),
+            )
+            await session.commit()
+    pages = max(1, -(-total // reporting.PER_PAGE))
+    return await render(request, "console/cases.html", {
+        "f": f,
+        "rows": [(c, workflow.next_due(c, today, soon)) for c in cases],
+        "total": total,
+        "page": f.page,
+        "pages": pages,
+        "prev_url": "?" + urlencode(f.query_args(page=f.page - 1)) if f.page > 1 else None,
+        "next_url": "?" + urlencode(f.query_args(page=f.page + 1)) if f.page < pages else None,
+        "options": options,
+        "statuses": STATUS_LABELS,
+        "due_soon_days": soon,
+        "group_min": reporting.GROUP_MIN,
+        "unknown_place": reporting.UNKNOWN_PLACE,
+    }, principal=principal)
+
+
+def normalize_case_no(raw: str) -> str:
+    return raw.strip().upper()
+
+
+async def case_page(
+    request: web.Request,
+    principal: Principal,
+    case_no: str,
+    *,
+    revealed: dict[str, str] | None = None,
+    error: str | None = None,
+    error_action: str | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> web.Response:
+    app = request.app
+    now = app[CLOCK]()
+    today = local_date(now)
+    soon = due_soon_days(request)
+    async with app[SESSIONMAKER]() as session:
+        case = await store_cases.get_case(session, normalize_case_no(case_no))
+        if case is None:
+            raise web.HTTPNotFound(text="未找到该信访件。")
+        await workflow.mark_read(session, case, principal.name, now)
+        await store_cases.add_audit(session, actor=principal.name, action="view_case",
+                                    case_id=case.id, detail={"remote": request.remote}, now=now)
+        await session.commit()
+        events = list(await session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.at, CaseEvent.id)
+        ))
+        audit = list(await session.scalars(
+            select(AuditEntry).where(AuditEntry.case_id == case.id)
+            .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(200)
+        ))
+        notifications = await store_notifications.notifications_of(session, case.id)
+        others = [c for c in await store_cases.cases_by_conversation(session, case.conversation_id)
+                  if c.id != case.id]
+        handoff = await store_handoffs.open_handoff(session, case.conversation_id)
+    transcript, transcript_error = None, None
+    try:
+        transcript = await read_transcript(app[TRACKER_ENGINE], case.conversation_id)
+    except TrackerUnavailable:
+        transcript_error = "对话记录库暂时无法读取（Rasa 的对话存储尚未建立或不可用）。"
+    return await render(request, "console/case.html", {
+        "case": case,
+        "revealed": revealed,
+        "error": error,
+        "error_action": error_action,
+        "form": form or {},
+        "next_due": workflow.next_due(case, today, soon),
+        "deadlines": workflow.deadline_rows(case, today, soon),
+        "transitions": workflow.available(case, principal),
+        "events": events,
+        "audit": audit,
+        "notifications": notifications,
+        "other_cases": others,
+        "handoff": handoff,
+        "transcript": transcript,
+        "transcript_error": transcript_error,
+        "units": workflow.known_units(),
+        "referral_channels": workflow.REFERRAL_CHANNELS,
+        "extension_left": workflow.EXTENSION_MAX_DAYS - case.extension_days,
+        "action_labels": ACTION_LABELS,
+        "audit_labels": AUDIT_LABELS,
+        "kind_labels": store_notifications.KIND_LABELS,
+        "notification_labels": store_notifications.STATUS_LABELS,
+        "today": today,
+        "statuses": STATUS_LABELS,
+    }, principal=principal, status=status)
+
+
+async def case_detail(request: web.Request, principal: Principal) -> web.Response:
+    return await case_page(request, principal, request.match_info["case_no"])
+
+
+async def case_reveal(request: web.Request, principal: Principal) -> web.Response:
+    """Show the full ID and phone numbers once (this response only), and audit it."""
+    app = request.app
+    async with app[SESSIONMAKER]() as session:
+        case = await store_cases.get_case(session, normalize_case_no(request.match_info["case_no"]))
+        if case is None:
+            raise web.HTTPNotFound(text="未找到该信访件。")
+        numbers = store_cases.reveal_numbers(app[CRYPTO], case)
+        await store_cases.add_audit(
+            session, actor=principal.name, action="reveal_personal_numbers", case_id=case.id,
+            detail={"fields": sorted(numbers), "remote": request.remote, "path": request.path},
+            now=app[CLOCK](),
+        )
+        await session.commit()
+    log.info("case %s: personal numbers revealed to %s (console)", case.case_no, principal.name)
+    return await case_page(request, principal, case.case_no, revealed=numbers)
+
+
+def transition_handler(action: str):
+    transition = workflow.TRANSITIONS[action]
+
+    async def handler(request: web.Request, principal: Principal) -> web.StreamResponse:
+        app = request.app
+        case_no = normalize_case_no(request.match_info["case_no"])
+        form = await form_data(request)
+        form.pop("csrf_token", None)
+        async with app[SESSIONMAKER]() as session:
+            case = await workflow.load_for_update(session, case_no)
+            if case is None:
+                raise web.HTTPNotFound(text="未找到该信访件。")
+            try:
+                outcome = await workflow.perform(
+                    session, case, action, form, actor=principal, now=app[CLOCK](),
+                    remote=request.remote,
+                )
+            except workflow.WorkflowError as exc:
+                await session.rollback()
+                return await case_page(
+                    request, principal, case_no, error=exc.message, error_action=action,
+                    form=form, status=409 if exc.conflict else 422,
+                )
+            except PermissionError:
+                raise ApiError(403, "forbidden") from None
+            await session.commit()
+            notification_id = outcome.notification.id if outcome.notification else None
+        message = DONE_MESSAGES[action]
+        if notification_id is not None:
+            result = await app[NOTIFIER].deliver_soon(notification_id)
+            message += NOTIFY_OUTCOME.get(result or "", "")
+        raise redirect(request, f"/console/cases/{case_no}", message)
+
+    handler.__name__ = f"case_{action}"
+    handler.__doc__ = f"Workflow step: {transition.label} ({transition.article})."
+    return handler
+
+
+async def notification_resend(request: web.Request, principal: Principal) -> web.StreamResponse:
+    app = request.app
+    try:
+        notification_id = int(request.match_info["notification_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    async with app[SESSIONMAKER]() as session:
+        notification = await store_notifications.get_notification(session, notification_id)
+        if notification is None:
+            raise web.HTTPNotFound(text="未找到该通知。")
+        case = await session.get(Case, notification.case_id)
+        queued = await store_notifications.request_resend(session, notification, app[CLOCK]())
+        if queued:
+            await store_cases.add_audit(session, actor=principal.name, action="notification_resend",
+                                        case_id=case.id, detail={"notification": notification_id},
+                                        now=app[CLOCK]())
+        await session.commit()
+    if not queued:
+        raise redirect(request, f"/console/cases/{case.case_no}", "该通知已送达，无需重新发送。")
+    result = await app[NOTIFIER].deliver_soon(notification_id)
+    raise redirect(request, f"/console/cases/{case.case_no}",
+                   NOTIFY_OUTCOME.get(result or "", "已重新发送。"))
+
+
+def setup(app: web.Application, add: Any) -> None:
+    add(app, "GET", "/console", dashboard_redirect, Permission.CONSOLE)
+    add(app, "GET", "/console/", dashboard, Permission.CONSOLE)
+    add(app, "GET", "/console/cases", case_list, Permission.CASE_READ)
+    add(app, "GET", "/console/cases/{case_no}", case_detail, Permission.CASE_READ)
+    add(app, "POST", "/console/cases/{case_no}/reveal", case_reveal, Permission.CASE_REVEAL)
+    for name, transition in workflow.TRANSITIONS.items():
+        path = f"/console/cases/{{case_no}}/{name.replace('_', '-')}"
+        add(app, "POST", path, transition_handler(name), transition.permission)
+    add(app, "POST", "/console/notifications/{notification_id}/resend", notification_resend,
+        Permission.CASE_WORK)

@@ -1,0 +1,31 @@
+"""The result type of every validation rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Check:
+    """Outcome of checking one answer.
+
+    ``value`` is the normalized value when ``ok``; otherwise ``error`` is a short
+    machine code (e.g. "empty", "length", "checksum") and ``message`` a polite Chinese
+    explanation of what was wrong, with an example of the expected form.
+    """
+
+    ok: bool
+    value: Any = None
+    error: str | None = None
+    message: str | None = None
+
+
+def passed(value: Any) -> Check:
+    """A successful check carrying the normalized value."""
+    return Check(ok=True, value=value)
+
+
+def failed(error: str, message: str) -> Check:
+    """A failed check with its machine code and Chinese message."""
+    return Check(ok=False, error=error, message=message)

@@ -1,0 +1,298 @@
+"""Configuration of the back office and the action server, read from environment variables.
+
+Every variable has a development default so that ``make run`` works on a fresh machine. The
+secret ones (tokens, keys, the first staff password) have *fixed, documented* development
+values, listed in ``DEV_SECRETS``; ``Settings.check_production()`` refuses to start with any
+of them when ``APP_ENV=production``.
+
+Variables (default in brackets):
+
+- ``APP_ENV`` [development] — ``development`` or ``production``.
+- ``DATABASE_URL`` [sqlite+aiosqlite:///<repo>/var/backoffice.db] — the case store. A plain
+  ``postgresql://`` (or ``postgres://``) URL is turned into ``postgresql+asyncpg://``, a plain
+  ``sqlite://`` one into ``sqlite+aiosqlite://``.
+- ``DATABASE_SCHEMA`` [empty] — PostgreSQL schema holding the tables (``search_path``);
+  empty means the server's default.
+- ``BACKOFFICE_HOST`` [127.0.0.1], ``BACKOFFICE_PORT`` [8080] — where ``python -m bot serve``
+  listens.
+- ``BACKOFFICE_URL`` [http://127.0.0.1:8080] — how the action server reaches the back office.
+- ``BACKOFFICE_SERVICE_TOKEN`` [dev-service-token] — bearer token of the action server.
+- ``BACKOFFICE_ENCRYPTION_KEYS`` [a fixed development Fernet key] — comma-separated Fernet
+  keys; the first encrypts, all decrypt (key rotation: put the new key first).
+- ``BACKOFFICE_HMAC_KEY`` [dev-hmac-key] — key of the blind index of ID numbers.
+- ``BACKOFFICE_SESSION_SECRET`` [dev-session-secret] — signs staff console sessions.
+- ``ADMIN_USERNAME`` [admin], ``ADMIN_PASSWORD`` [admin-dev-password] — first staff account.
+- ``RATE_LIMIT_BACKEND`` [memory] — ``memory`` (one process) or ``redis``.
+- ``REDIS_URL`` [redis://127.0.0.1:6379/0], ``REDIS_KEY_PREFIX`` [backoffice:] — prefix of
+  every key this package writes to Redis (several deployments may share one server).
+- ``STATUS_LOOKUP_MAX_FAILURES_PER_CASE`` [5], ``STATUS_LOOKUP_MAX_FAILURES_PER_REQUESTER``
+  [10], ``STATUS_LOOKUP_WINDOW_SECONDS`` [900] — failed status lookups allowed per case number
+  and per requester in one fixed window before further lookups get HTTP 429.
+- ``RASA_URL`` [http://127.0.0.1:5005], ``RASA_TOKEN`` [dev-rasa-token].
+- ``TRACKER_DB_URL`` [sqlite:///<repo>/var/tracker.db] — Rasa's tracker store (read only here).
+- ``TRACKER_DB_SCHEMA`` [empty] — PostgreSQL schema of the tracker store's tables.
+- ``CONSOLE_SESSION_IDLE_MINUTES`` [30], ``CONSOLE_SESSION_MAX_HOURS`` [12] — a console login
+  ends after this long without a request, and in any case after the maximum.
+- ``LOGIN_MAX_FAILURES`` [5], ``LOGIN_LOCKOUT_MINUTES`` [15] — failed logins of one user name
+  within the window lock it for the window (an administrator can unlock earlier).
+- ``NOTIFY_RETRY_SECONDS`` [60], ``NOTIFY_MAX_ATTEMPTS`` [10] — retries of a citizen
+  notification Rasa could not deliver (the delay doubles each time up to 1 hour).
+- ``DUE_SOON_DAYS`` [3] — a deadline this many days away or closer is shown as due soon.
+- ``MAX_BODY_BYTES`` [65536] — largest request body accepted.
+- ``CHANNEL_MAX_MESSAGE_CHARS`` [2000] — longest chat message the rate-limited input channels
+  of the production profile (``connectors/ratelimit.py``) pass on to the assistant.
+- ``CHANNEL_RATE_LIMIT_MESSAGES`` [30], ``CHANNEL_RATE_LIMIT_WINDOW_SECONDS`` [60] — messages
+  one sender may send in one fixed window on those channels (shared through Redis by every
+  Rasa worker and replica when ``RATE_LIMIT_BACKEND=redis``).
+- ``CHAT_SOCKET_URL`` [http://127.0.0.1:5005] — the Rasa server the citizen chat page at ``/``
+  connects to over socket.io, as a citizen's browser reaches it (public URL in production);
+  Rasa's ``--cors`` must allow the back office's origin. ``CHAT_SOCKET_PATH`` [/socket.io].
+- ``LOG_LEVEL`` [INFO].
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+# Files are located relative to this module, never to the working directory.
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+VAR_DIR = REPO_ROOT / "var"
+
+ENVIRONMENTS = ("development", "production")
+RATE_LIMIT_BACKENDS = ("memory", "redis")
+
+# Development values of the secrets. Public on purpose: they only protect a developer's
+# laptop, and production refuses to start while any of them is still in use.
+DEV_SERVICE_TOKEN = "dev-service-token"
+DEV_ENCRYPTION_KEY = "5YbykIK2Hj1vio8N7RQtpamKhEqLywCQjpwEeDdi4FQ="
+DEV_HMAC_KEY = "dev-hmac-key"
+DEV_SESSION_SECRET = "dev-session-secret"
+DEV_ADMIN_USERNAME = "admin"
+DEV_ADMIN_PASSWORD = "admin-dev-password"
+DEV_RASA_TOKEN = "dev-rasa-token"
+
+# Environment variable -> development value, for the production check and `print-dev-settings`.
+DEV_SECRETS: dict[str, str] = {
+    "BACKOFFICE_SERVICE_TOKEN": DEV_SERVICE_TOKEN,
+    "BACKOFFICE_ENCRYPTION_KEYS": DEV_ENCRYPTION_KEY,
+    "BACKOFFICE_HMAC_KEY": DEV_HMAC_KEY,
+    "BACKOFFICE_SESSION_SECRET": DEV_SESSION_SECRET,
+    "ADMIN_PASSWORD": DEV_ADMIN_PASSWORD,
+    "RASA_TOKEN": DEV_RASA_TOKEN,
+}
+
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'backoffice.db'}"
+DEFAULT_TRACKER_DB_URL = f"sqlite:///{VAR_DIR / 'tracker.db'}"
+
+
+class SettingsError(ValueError):
+    """A configuration problem, reported as one line and the process does not start."""
+
+
+def normalize_database_url(url: str) -> str:
+    """Turn plain driver-less URLs into the async drivers this package uses."""
+    url = url.strip()
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain) :]
+    if url.startswith("postgresql+psycopg2://"):
+        return "postgresql+asyncpg://" + url[len("postgresql+psycopg2://") :]
+    if url.startswith("sqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url
+
+
+def display_url(url: str) -> str:
+    """A database URL safe to print: the password is hidden."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is reported as such, never echoed with secrets
+        return "<unparsable database URL>"
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    database_schema: str = ""
+    backoffice_host: str = "127.0.0.1"
+    backoffice_port: int = 8080
+    backoffice_url: str = "http://127.0.0.1:8080"
+    service_token: str = field(default=DEV_SERVICE_TOKEN, repr=False)
+    encryption_keys: tuple[str, ...] = field(default=(DEV_ENCRYPTION_KEY,), repr=False)
+    hmac_key: str = field(default=DEV_HMAC_KEY, repr=False)
+    session_secret: str = field(default=DEV_SESSION_SECRET, repr=False)
+    admin_username: str = DEV_ADMIN_USERNAME
+    admin_password: str = field(default=DEV_ADMIN_PASSWORD, repr=False)
+    rate_limit_backend: str = "memory"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_key_prefix: str = "backoffice:"
+    status_max_failures_per_case: int = 5
+    status_max_failures_per_requester: int = 10
+    status_window_seconds: int = 900
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: str = field(default=DEV_RASA_TOKEN, repr=False)
+    tracker_db_url: str = DEFAULT_TRACKER_DB_URL
+    tracker_db_schema: str = ""
+    console_session_idle_minutes: int = 30
+    console_session_max_hours: int = 12
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    notify_retry_seconds: int = 60
+    notify_max_attempts: int = 10
+    due_soon_days: int = 3
+    max_body_bytes: int = 65536
+    channel_max_message_chars: int = 2000
+    channel_rate_limit_messages: int = 30
+    channel_rate_limit_window_seconds: int = 60
+    chat_socket_url: str = "http://127.0.0.1:5005"
+    chat_socket_path: str = "/socket.io"
+    log_level: str = "INFO"
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def secrets_with_dev_defaults(self) -> list[str]:
+        """Names of the variables whose value is still the development default."""
+        current = {
+            "BACKOFFICE_SERVICE_TOKEN": self.service_token,
+            "BACKOFFICE_HMAC_KEY": self.hmac_key,
+            "BACKOFFICE_SESSION_SECRET": self.session_secret,
+            "ADMIN_PASSWORD": self.admin_password,
+            "RASA_TOKEN": self.rasa_token,
+        }
+        names = [name for name, value in current.items() if value == DEV_SECRETS[name]]
+        if DEV_ENCRYPTION_KEY in self.encryption_keys:
+            names.append("BACKOFFICE_ENCRYPTION_KEYS")
+        return sorted(names)
+
+    def check_production(self) -> None:
+        """Refuse to run in production with a development secret (one-line error)."""
+        if not self.is_production:
+            return
+        names = self.secrets_with_dev_defaults()
+        if names:
+            raise SettingsError(
+                "refusing to start in production: "
+                + ", ".join(names)
+                + (" still has its" if len(names) == 1 else " still have their")
+                + " development default; set real secrets in the environment"
+            )
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _str(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip()
+    return value or default
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = _str(env, name, default).lower()
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
+    from urllib.parse import urlsplit
+
+    value = _str(env, name, default).rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an http:// or https:// URL, got {value!r}")
+    return value
+
+
+def _fernet_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    from cryptography.fernet import Fernet
+
+    raw = env.get("BACKOFFICE_ENCRYPTION_KEYS", "").strip()
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip()) or (DEV_ENCRYPTION_KEY,)
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise SettingsError(
+                f"BACKOFFICE_ENCRYPTION_KEYS: key {position} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes)"
+            ) from None
+    return keys
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``env`` (the process environment by default)."""
+    if env is None:
+        env = os.environ
+    database_url = normalize_database_url(_str(env, "DATABASE_URL", DEFAULT_DATABASE_URL))
+    try:
+        make_url(database_url)
+    except Exception:
+        raise SettingsError("DATABASE_URL is not a valid database URL") from None
+    log_level = _str(env, "LOG_LEVEL", "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+    return Settings(
+        app_env=_choice(env, "APP_ENV", "development", ENVIRONMENTS),
+        database_url=database_url,
+        database_schema=_str(env, "DATABASE_SCHEMA", ""),
+        backoffice_host=_str(env, "BACKOFFICE_HOST", "127.0.0.1"),
+        backoffice_port=_int(env, "BACKOFFICE_PORT", 8080, minimum=1),
+        backoffice_url=_str(env, "BACKOFFICE_URL", "http://127.0.0.1:8080").rstrip("/"),
+        service_token=_str(env, "BACKOFFICE_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
+        encryption_keys=_fernet_keys(env),
+        hmac_key=_str(env, "BACKOFFICE_HMAC_KEY", DEV_HMAC_KEY),
+        session_secret=_str(env, "BACKOFFICE_SESSION_SECRET", DEV_SESSION_SECRET),
+        admin_username=_str(env, "ADMIN_USERNAME", DEV_ADMIN_USERNAME),
+        admin_password=_str(env, "ADMIN_PASSWORD", DEV_ADMIN_PASSWORD),
+        rate_limit_backend=_choice(env, "RATE_LIMIT_BACKEND", "memory", RATE_LIMIT_BACKENDS),
+        redis_url=_str(env, "REDIS_URL", "redis://127.0.0.1:6379/0"),
+        redis_key_prefix=_str(env, "REDIS_KEY_PREFIX", "backoffice:"),
+        status_max_failures_per_case=_int(env, "STATUS_LOOKUP_MAX_FAILURES_PER_CASE", 5, 1),
+        status_max_failures_per_requester=_int(
+            env, "STATUS_LOOKUP_MAX_FAILURES_PER_REQUESTER", 10, 1
+        ),
+        status_window_seconds=_int(env, "STATUS_LOOKUP_WINDOW_SECONDS", 900, 1),
+        rasa_url=_str(env, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_token=_str(env, "RASA_TOKEN", DEV_RASA_TOKEN),
+        tracker_db_url=_str(env, "TRACKER_DB_URL", DEFAULT_TRACKER_DB_URL),
+        tracker_db_schema=_str(env, "TRACKER_DB_SCHEMA", ""),
+        console_session_idle_minutes=_int(env, "CONSOLE_SESSION_IDLE_MINUTES", 30, 1),
+        console_session_max_hours=_int(env, "CONSOLE_SESSION_MAX_HOURS", 12, 1),
+        login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5, 1),
+        login_lockout_minutes=_int(env, "LOGIN_LOCKOUT_MINUTES", 15, 1),
+        notify_retry_seconds=_int(env, "NOTIFY_RETRY_SECONDS", 60, 1),
+        notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 10, 1),
+        due_soon_days=_int(env, "DUE_SOON_DAYS", 3, 0),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 65536, minimum=1024),
+        channel_max_message_chars=_int(env, "CHANNEL_MAX_MESSAGE_CHARS", 2000, minimum=1),
+        channel_rate_limit_messages=_int(env, "CHANNEL_RATE_LIMIT_MESSAGES", 30, minimum=1),
+        channel_rate_limit_window_seconds=_int(
+            env, "CHANNEL_RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1
+        ),
+        chat_socket_url=_http_url(env, "CHAT_SOCKET_URL", "http://127.0.0.1:5005"),
+        chat_socket_path=_str(env, "CHAT_SOCKET_PATH", "/socket.io"),
+        log_level=log_level,
+    )

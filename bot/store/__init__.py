@@ -1,0 +1,1 @@
+"""Case store: models, database access, encryption, rate limiting and migrations."""

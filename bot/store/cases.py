@@ -1,0 +1,288 @@
+"""Data functions of the case store. Each takes the caller's session and never commits."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.categories import infer_purpose
+from bot.rules.deadlines import case_deadlines, local_date
+from bot.rules.jurisdiction import resolve_place, responsible_unit
+from bot.rules.masking import mask_id_number, mask_phone
+from bot.store.crypto import Crypto
+from bot.store.due import next_due_column
+from bot.store.models import (
+    STATUS_REGISTERED,
+    AuditEntry,
+    Case,
+    CaseEvent,
+    CaseSequence,
+    IdempotencyKey,
+)
+
+log = logging.getLogger(__name__)
+
+CASE_NO_PREFIX = "XF"
+QUERY_CODE_DIGITS = 6
+# Compared against when a case does not exist, so both failures take the same path.
+_DUMMY_CODE = "0" * QUERY_CODE_DIGITS
+
+
+@dataclass(frozen=True)
+class PriorCase:
+    body: str | None
+    case_no: str | None
+    review_stage: str
+
+
+@dataclass(frozen=True)
+class CaseIntake:
+    """A petition as validated from the intake conversation (plain, unencrypted values)."""
+
+    conversation_id: str
+    channel: str
+    name: str
+    id_number: str
+    phone: str
+    address: str
+    location: str
+    category: str
+    purpose: str | None
+    respondent: str | None
+    facts: str
+    request: str
+    is_repeat: bool
+    prior_case: PriorCase | None
+    group_size: int
+    litigation: bool
+
+
+# INSERT ... ON CONFLICT DO UPDATE ... RETURNING, per backend.
+_UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def format_case_no(year: int, number: int) -> str:
+    return f"{CASE_NO_PREFIX}{year}{number:06d}"
+
+
+def generate_query_code() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(QUERY_CODE_DIGITS))
+
+
+async def allocate_case_no(session: AsyncSession, year: int) -> str:
+    """Next case number of ``year``, safe under concurrency.
+
+    One upsert both creates the year's counter and increments it; the row stays locked until
+    the caller's transaction ends (PostgreSQL row lock, SQLite write lock), so two
+    transactions never get the same number and a rolled-back one gives its number back.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERT:
+        raise NotImplementedError(f"case numbers need PostgreSQL or SQLite, not {dialect}")
+    stmt = _UPSERT[dialect](CaseSequence).values(year=year, last_number=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CaseSequence.year],
+        set_={"last_number": CaseSequence.last_number + 1},
+    ).returning(CaseSequence.last_number)
+    number = (await session.execute(stmt)).scalar_one()
+    return format_case_no(year, number)
+
+
+def location_fields(place: Any) -> dict[str, Any]:
+    """Columns describing where the problem arose, from a ``PlaceMatch``."""
+    division = place.subdivision or place.outside_area or None
+    return {
+        "location_division": division,
+        "location_division_code": place.subdivision_code or None,
+        "location_status": place.status,
+    }
+
+
+async def create_case(
+    session: AsyncSession,
+    intake: CaseIntake,
+    *,
+    crypto: Crypto,
+    now: datetime,
+    idempotency_key: str,
+    fingerprint: str,
+    actor: str,
+) -> tuple[Case, str]:
+    """Register a new case; returns it with its (plain) query code. Flushes, no commit."""
+    place = resolve_place(intake.location)
+    unit = responsible_unit(intake.category, place)
+    purpose = intake.purpose or infer_purpose(f"{intake.facts}\n{intake.request}")
+    deadlines = case_deadlines(now)
+    query_code = generate_query_code()
+    prior = intake.prior_case if intake.is_repeat else None
+
+    case = Case(
+        case_no=await allocate_case_no(session, local_date(now).year),
+        status=STATUS_REGISTERED,
+        channel=intake.channel,
+        conversation_id=intake.conversation_id,
+        created_at=now,
+        updated_at=now,
+        petitioner_name=intake.name,
+        id_number_enc=crypto.encrypt(intake.id_number),
+        id_number_hmac=crypto.index(intake.id_number),
+        id_number_masked=mask_id_number(intake.id_number),
+        phone_enc=crypto.encrypt(intake.phone),
+        phone_masked=mask_phone(intake.phone),
+        address=intake.address,
+        location_text=intake.location,
+        **location_fields(place),
+        category=intake.category,
+        purpose=purpose,
+        respondent=intake.respondent,
+        facts=intake.facts,
+        request=intake.request,
+        is_repeat=intake.is_repeat,
+        prior_body=prior.body if prior else None,
+        prior_case_no=prior.case_no if prior else None,
+        review_stage=prior.review_stage if prior else None,
+        group_size=intake.group_size,
+        litigation=intake.litigation,
+        responsible_unit=unit,
+        acceptance_notice_due=deadlines["acceptance_notice_due"],
+        handling_due=deadlines.get("handling_due"),
+        extension_days=0,
+        query_code_enc=crypto.encrypt(query_code),
+    )
+    session.add(case)
+    await session.flush()
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=actor,
+            action="create",
+            from_status=None,
+            to_status=STATUS_REGISTERED,
+            note=f"channel={intake.channel}",
+        )
+    )
+    session.add(
+        IdempotencyKey(
+            key=idempotency_key, fingerprint=fingerprint, case_id=case.id, created_at=now
+        )
+    )
+    await session.flush()
+    log.info(
+        "case %s registered (channel=%s, id=%s, phone=%s, unit=%s)",
+        case.case_no,
+        case.channel,
+        case.id_number_masked,
+        case.phone_masked,
+        case.responsible_unit,
+    )
+    return case, query_code
+
+
+async def find_by_idempotency_key(
+    session: AsyncSession, key: str
+) -> tuple[IdempotencyKey, Case] | None:
+    row = (
+        await session.execute(
+            select(IdempotencyKey, Case)
+            .join(Case, Case.id == IdempotencyKey.case_id)
+            .where(IdempotencyKey.key == key)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def get_case(session: AsyncSession, case_no: str) -> Case | None:
+    return await session.scalar(select(Case).where(Case.case_no == case_no))
+
+
+async def cases_by_conversation(session: AsyncSession, conversation_id: str) -> list[Case]:
+    result = await session.scalars(
+        select(Case)
+        .where(Case.conversation_id == conversation_id)
+        .order_by(Case.created_at.desc(), Case.id.desc())
+    )
+    return list(result)
+
+
+def query_code_matches(crypto: Crypto, case: Case | None, code: str) -> bool:
+    """Constant-time comparison of a given query code with the stored one.
+
+    An unknown case goes through the same decryption and comparison, so a wrong code and
+    an unknown case number cannot be told apart by timing either.
+    """
+    token = case.query_code_enc if case is not None else crypto.placeholder_token
+    expected = crypto.decrypt(token) or _DUMMY_CODE
+    same = hmac.compare_digest(expected.encode("ascii"), code.encode("utf-8"))
+    return case is not None and same
+
+
+def case_deadlines_of(case: Case) -> dict[str, Any]:
+    """The time limits that apply to ``case`` now (computed from its dates)."""
+    return case_deadlines(
+        case.created_at, accepted_at=case.accepted_at, extension_days=case.extension_days
+    )
+
+
+def reveal_numbers(crypto: Crypto, case: Case) -> dict[str, str]:
+    return {
+        "id_number": crypto.decrypt(case.id_number_enc),
+        "phone": crypto.decrypt(case.phone_enc),
+    }
+
+
+async def add_audit(
+    session: AsyncSession,
+    *,
+    actor: str,
+    action: str,
+    case_id: int | None,
+    detail: dict[str, Any] | None = None,
+    now: datetime,
+) -> AuditEntry:
+    entry = AuditEntry(at=now, actor=actor, action=action, case_id=case_id, detail=detail)
+    session.add(entry)
+    await session.flush()
+    return entry
+
+
+async def _count_by(session: AsyncSession, column: Any) -> dict[str, int]:
+    rows = await session.execute(
+        select(column, func.count()).group_by(column).order_by(func.count().desc(), column)
+    )
+    return {str(key): int(count) for key, count in rows}
+
+
+UNKNOWN_PLACE = "未明确"
+
+
+async def statistics(session: AsyncSession, today: date) -> dict[str, Any]:
+    """Aggregates shown by the console charts."""
+    total = int(await session.scalar(select(func.count()).select_from(Case)) or 0)
+    repeat = int(
+        await session.scalar(select(func.count()).select_from(Case).where(Case.is_repeat)) or 0
+    )
+    overdue = int(
+        await session.scalar(select(func.count()).select_from(Case).where(next_due_column() < today))
+        or 0
+    )
+    place = func.coalesce(Case.location_division, UNKNOWN_PLACE)
+    return {
+        "total": total,
+        "first_time": total - repeat,
+        "repeat": repeat,
+        "by_channel": await _count_by(session, Case.channel),
+        "by_category": await _count_by(session, Case.category),
+        "by_responsible_unit": await _count_by(session, Case.responsible_unit),
+        "by_status": await _count_by(session, Case.status),
+        "by_place": await _count_by(session, place),
+        "overdue": overdue,
+    }

@@ -1,0 +1,331 @@
+"""Case search for the console list, and the statistics of a period (DOMAIN.md §9).
+
+Every figure of the statistics page is one ``Table`` here: the chart draws it and the CSV
+export writes it, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.rules.deadlines import TZ, local_date
+from bot.store.crypto import Crypto
+from bot.store.models import STATUS_LABELS, Case
+from bot.store.due import next_due_column
+from bot.store.workflow import OPEN_STATUSES
+
+GROUP_MIN = 5  # 集体访: five or more people (第20条: at most 5 representatives)
+UNKNOWN_PLACE = "未明确"
+PER_PAGE = 50
+CASE_NO_RE = re.compile(r"^XF\d{4,11}$", re.IGNORECASE)
+ID_RE = re.compile(r"^\d{17}[\dXx]$")
+
+CHANNEL_LABELS = {
+    "web": "网上信访（网页）",
+    "wechat": "网上信访（微信公众号）",
+    "rest": "网上信访（接口）",
+    "letter": "来信",
+    "visit": "来访",
+    "phone": "来电",
+    "fax": "传真",
+}
+
+
+def channel_label(channel: str) -> str:
+    return CHANNEL_LABELS.get(channel, channel)
+
+
+def day_start(d: date) -> datetime:
+    """00:00 of ``d`` in Asia/Shanghai, as a UTC datetime."""
+    return datetime.combine(d, time(0), TZ).astimezone(timezone.utc)
+
+
+# --- case list --------------------------------------------------------------------------------
+
+
+@dataclass
+class CaseFilter:
+    status: str = ""
+    category: str = ""
+    unit: str = ""
+    place: str = ""
+    repeat: str = ""  # "first" or "repeat"
+    group: str = ""  # "group" (5 or more people) or "single"
+    due: str = ""  # "overdue", "due_soon" or "open"
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+    page: int = 1
+    sort: str = "due"  # "due" (most urgent first) or "new"
+
+    @classmethod
+    def from_query(cls, query: Any) -> "CaseFilter":
+        def text(key: str, limit: int = 100) -> str:
+            return (query.get(key) or "").strip()[:limit]
+
+        def day(key: str) -> date | None:
+            try:
+                return date.fromisoformat(text(key, 10)) if text(key, 10) else None
+            except ValueError:
+                return None
+
+        try:
+            page = max(1, min(int(text("page", 6) or 1), 100000))
+        except ValueError:
+            page = 1
+        return cls(
+            status=text("status"), category=text("category"), unit=text("unit", 128),
+            place=text("place"), repeat=text("repeat"), group=text("group"), due=text("due"),
+            date_from=day("from"), date_to=day("to"), q=text("q", 200), page=page,
+            sort="new" if text("sort") == "new" else "due",
+        )
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """The filter as URL query arguments (for pagination links and CSV)."""
+        values = {
+            "status": self.status, "category": self.category, "unit": self.unit,
+            "place": self.place, "repeat": self.repeat, "group": self.group, "due": self.due,
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "", "q": self.q,
+            "sort": self.sort if self.sort != "due" else "", "page": str(self.page),
+        }
+        values.update({k: str(v) for k, v in changes.items()})
+        return {k: v for k, v in values.items() if v and not (k == "page" and v == "1")}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def query_kind(q: str) -> str:
+    """What a search box entry looks like: "case_no", "id_number" or "text"."""
+    compact = re.sub(r"[\s\-]", "", q.strip())
+    if CASE_NO_RE.match(compact):
+        return "case_no"
+    if ID_RE.match(compact):
+        return "id_number"
+    return "text"
+
+
+def filter_conditions(f: CaseFilter, *, today: date, due_soon_days: int, crypto: Crypto) -> list:
+    conditions: list[Any] = []
+    if f.status:
+        conditions.append(Case.status == f.status)
+    if f.category:
+        conditions.append(Case.category == f.category)
+    if f.unit:
+        conditions.append(Case.responsible_unit == f.unit)
+    if f.place:
+        if f.place == UNKNOWN_PLACE:
+            conditions.append(Case.location_division.is_(None))
+        else:
+            conditions.append(Case.location_division == f.place)
+    if f.repeat == "first":
+        conditions.append(Case.is_repeat.is_(False))
+    elif f.repeat == "repeat":
+        conditions.append(Case.is_repeat.is_(True))
+    if f.group == "group":
+        conditions.append(Case.group_size >= GROUP_MIN)
+    elif f.group == "single":
+        conditions.append(Case.group_size < GROUP_MIN)
+    due = next_due_column()
+    if f.due == "overdue":
+        conditions.append(due < today)
+    elif f.due == "due_soon":
+        conditions.append(due.between(today, today + timedelta(days=due_soon_days)))
+    elif f.due == "open":
+        conditions.append(Case.status.in_(OPEN_STATUSES))
+    if f.date_from:
+        conditions.append(Case.created_at >= day_start(f.date_from))
+    if f.date_to:
+        conditions.append(Case.created_at < day_start(f.date_to + timedelta(days=1)))
+    q = f.q.strip()
+    if q:
+        compact = re.sub(r"[\s\-]", "", q)
+        kind = query_kind(q)
+        if kind == "case_no":
+            conditions.append(Case.case_no.like(f"{_escape_like(compact.upper())}%", escape="\\"))
+        elif kind == "id_number":
+            conditions.append(Case.id_number_hmac == crypto.index(compact.upper()))
+        else:
+            like = f"%{_escape_like(q)}%"
+            conditions.append(
+                or_(*(column.like(like, escape="\\") for column in (
+                    Case.petitioner_name, Case.conversation_id, Case.facts, Case.request,
+                    Case.respondent, Case.location_text, Case.responsible_unit,
+                )))
+            )
+    return conditions
+
+
+async def search_cases(
+    session: AsyncSession, f: CaseFilter, *, today: date, due_soon_days: int, crypto: Crypto,
+    per_page: int = PER_PAGE,
+) -> tuple[list[Case], int]:
+    conditions = filter_conditions(f, today=today, due_soon_days=due_soon_days, crypto=crypto)
+    total = int(await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
+    due = next_due_column()
+    if f.sort == "new":
+        order = (Case.created_at.desc(), Case.id.desc())
+    else:  # most urgent first; cases owing nothing last, newest first among them
+        order = (due.is_(None), due.asc(), Case.created_at.desc(), Case.id.desc())
+    rows = await session.scalars(
+        select(Case).where(*conditions).order_by(*order)
+        .offset((f.page - 1) * per_page).limit(per_page)
+    )
+    return list(rows), total
+
+
+async def filter_options(session: AsyncSession) -> dict[str, list[str]]:
+    """Values seen in the store, for the list's select boxes."""
+
+    async def distinct(column) -> list[str]:
+        rows = await session.scalars(select(column).where(column.is_not(None)).distinct())
+        return sorted(str(r) for r in rows)
+
+    places = await distinct(Case.location_division)
+    return {
+        "category": await distinct(Case.category),
+        "unit": await distinct(Case.responsible_unit),
+        "place": places + [UNKNOWN_PLACE],
+    }
+
+
+async def attention_counts(session: AsyncSession, *, today: date, due_soon_days: int) -> dict[str, int]:
+    due = next_due_column()
+
+    async def count(*conditions) -> int:
+        return int(await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
+
+    return {
+        "overdue": await count(due < today),
+        "due_soon": await count(due.between(today, today + timedelta(days=due_soon_days))),
+        "registered": await count(Case.status == "registered"),
+        "unread": await count(Case.first_read_at.is_(None)),
+        "open": await count(Case.status.in_(OPEN_STATUSES)),
+    }
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """One table of the statistics page (and its CSV)."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]]
+    chart: str = "bar"  # how the page draws it: "bar", "hbar", "pie", "line", "rates", "none"
+    note: str = ""
+
+
+@dataclass
+class Report:
+    start: date
+    end: date
+    as_of: date
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    def add(self, table: Table) -> None:
+        self.tables[table.key] = table
+
+
+def _pct(numerator: int, denominator: int) -> str:
+    return f"{100.0 * numerator / denominator:.1f}%" if denominator else "—"
+
+
+async def period_report(
+    session: AsyncSession, start: date, end: date, *, today: date, due_soon_days: int
+) -> Report:
+    """Statistics of the cases registered from ``start`` to ``end`` (inclusive, local dates)."""
+    period = (Case.created_at >= day_start(start), Case.created_at < day_start(end + timedelta(days=1)))
+    report = Report(start, end, today)
+
+    async def count(*conditions) -> int:
+        return int(
+            await session.scalar(select(func.count()).select_from(Case).where(*period, *conditions)) or 0
+        )
+
+    async def by(column, label=lambda v: v, *conditions) -> list[list[Any]]:
+        rows = await session.execute(
+            select(column, func.count()).where(*period, *conditions).group_by(column)
+            .order_by(func.count().desc(), column)
+        )
+        return [[label(key), int(n)] for key, n in rows]
+
+    due = next_due_column()
+    total = await count()
+    repeat = await count(Case.is_repeat.is_(True))
+    group = await count(Case.group_size >= GROUP_MIN)
+    litigation = await count(Case.litigation.is_(True))
+    overdue = await count(due < today)
+    due_soon = await count(due.between(today, today + timedelta(days=due_soon_days)))
+    not_accepted = await count(Case.not_accepted_at.is_not(None))
+    closed = await count(Case.status == "closed")
+    read = await count(Case.first_read_at.is_not(None))
+    assigned_or_referred = await count(
+        or_(Case.assigned_at.is_not(None), Case.not_accepted_at.is_not(None))
+    )
+    answered = await count(or_(Case.replied_at.is_not(None), Case.not_accepted_at.is_not(None)))
+
+    report.add(Table("summary", "信访总量", ["项目", "件数"], [
+        ["信访总量", total], ["初信初访", total - repeat], ["重复信访", repeat],
+        [f"集体访（{GROUP_MIN}人以上）", group], ["涉法涉诉", litigation],
+        ["当前超期", overdue], [f"{due_soon_days}日内到期", due_soon],
+        ["不予受理", not_accepted], ["已办结", closed],
+    ], chart="none"))
+    report.add(Table("first_repeat", "初信初访与重复信访", ["类别", "件数"],
+                     [["初信初访", total - repeat], ["重复信访", repeat]], chart="pie"))
+    report.add(Table("channel", "按信访渠道", ["渠道", "件数"], await by(Case.channel, channel_label)))
+    report.add(Table("category", "按内容分类", ["内容分类", "件数"], await by(Case.category), chart="hbar"))
+    report.add(Table("unit", "按责任单位", ["责任单位", "件数"], await by(Case.responsible_unit), chart="hbar"))
+    place = func.coalesce(Case.location_division, UNKNOWN_PLACE)
+    report.add(Table("place", "按问题属地", ["问题属地", "件数"], await by(place)))
+    report.add(Table("status", "按办理状态", ["办理状态", "件数"],
+                     await by(Case.status, lambda s: STATUS_LABELS.get(s, s)), chart="pie"))
+    report.add(Table("overdue", "超期信访件（按责任单位）", ["责任单位", "超期件数"],
+                     await by(Case.responsible_unit, lambda v: v, due < today), chart="hbar",
+                     note=f"截至{today.isoformat()}仍未在法定期限内完成下一步的信访件。"))
+    report.add(Table(
+        "rates", "“四个百分之百”", ["指标", "完成件数", "应完成件数", "比率"],
+        [
+            ["登记率", total, total, _pct(total, total)],
+            ["阅办率", read, total, _pct(read, total)],
+            ["交办率", assigned_or_referred, total, _pct(assigned_or_referred, total)],
+            ["回告率", answered, total, _pct(answered, total)],
+        ],
+        chart="rates",
+        note="登记：收到即录入系统；阅办：工作人员已阅；交办：已交办责任单位或已告知应走的渠道；"
+             "回告：已书面答复或已告知不予受理。分母为本期收到的全部信访件。",
+    ))
+    created = await session.scalars(select(Case.created_at).where(*period))
+    per_day = Counter(local_date(at) for at in created)
+    days = []
+    day = start
+    while day <= end and len(days) < 400:
+        days.append([day.isoformat(), per_day.get(day, 0)])
+        day += timedelta(days=1)
+    report.add(Table("daily", "每日登记量", ["日期", "件数"], days, chart="line"))
+    return report
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    """The report as the page's chart script reads it."""
+    return {
+        "start": report.start.isoformat(),
+        "end": report.end.isoformat(),
+        "as_of": report.as_of.isoformat(),
+        "tables": {
+            key: {"title": t.title, "columns": t.columns, "rows": t.rows, "chart": t.chart}
+            for key, t in report.tables.items()
+        },
+    }

@@ -1,0 +1,1 @@
+"""The back office web application: JSON API (and, later, the staff console)."""

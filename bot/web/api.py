@@ -1,0 +1,261 @@
+"""JSON API handlers, base path ``/api/v1``."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+import re
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.exc import IntegrityError
+
+from bot.rules.deadlines import local_date
+from bot.store import cases as store
+from bot.store.crypto import Crypto
+from bot.store.models import Case, IdempotencyKey
+from bot.web.auth import Permission, authenticate, authorize
+from bot.web.errors import ApiError, json_response
+from bot.web.keys import CLOCK, CRYPTO, LIMITER, SESSIONMAKER, STATUS_LIMITS
+from bot.web.schemas import case_json, status_json, validate_case_request
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
+CASE_NO_RE = re.compile(r"^XF\d{10,11}$")
+QUERY_CODE_RE = re.compile(r"^\d{6}$")
+
+STATUS_NOT_FOUND = "未找到对应的信访件，请核对信访件编号和查询码。"
+REVEAL_FORBIDDEN = "您无权查看完整的证件号码和手机号码。"
+CASE_NOT_FOUND = "未找到该信访件。"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, "payload_too_large") from None
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ApiError(400, "invalid_json") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json")
+    return body
+
+
+def request_fingerprint(body: dict[str, Any]) -> str:
+    """SHA-256 of the body in canonical form (key order and spacing do not matter)."""
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def normalize_case_no(text: str) -> str:
+    return re.sub(r"[\s\-]", "", text).upper()
+
+
+def wants_reveal(request: web.Request) -> bool:
+    return request.query.get("reveal", "").strip().lower() in ("1", "true", "yes")
+
+
+async def authorize_reveal(request: web.Request) -> None:
+    try:
+        await authorize(request, Permission.CASE_REVEAL)
+    except ApiError as exc:
+        if exc.status == 403:
+            raise ApiError(403, "forbidden", REVEAL_FORBIDDEN) from None
+        raise
+
+
+async def reveal_and_audit(request: web.Request, session, case: Case, actor: str) -> dict[str, str]:
+    """Decrypt a case's numbers and record who saw them (PIPL accountability)."""
+    numbers = store.reveal_numbers(request.app[CRYPTO], case)
+    await store.add_audit(
+        session,
+        actor=actor,
+        action="reveal_personal_numbers",
+        case_id=case.id,
+        detail={"fields": sorted(numbers), "remote": request.remote, "path": request.path},
+        now=request.app[CLOCK](),
+    )
+    log.info("case %s: personal numbers revealed to %s", case.case_no, actor)
+    return numbers
+
+
+def created_response(
+    crypto: Crypto, case: Case, query_code: str | None = None, *, replayed: bool
+) -> web.Response:
+    code = query_code if query_code is not None else crypto.decrypt(case.query_code_enc)
+    return json_response(
+        {"case": case_json(case), "query_code": code},
+        status=200 if replayed else 201,
+        headers={"Idempotent-Replayed": "true"} if replayed else None,
+    )
+
+
+def replay(crypto: Crypto, found: tuple[IdempotencyKey, Case], fingerprint: str) -> web.Response:
+    record, case = found
+    if not hmac.compare_digest(record.fingerprint, fingerprint):
+        raise ApiError(409, "idempotency_conflict")
+    log.info("case %s: idempotent replay", case.case_no)
+    return created_response(crypto, case, replayed=True)
+
+
+# --- handlers --------------------------------------------------------------------------------
+
+
+async def create_case(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.CASE_CREATE)
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if not IDEMPOTENCY_KEY_RE.match(key):
+        raise ApiError(400, "idempotency_key_required")
+    body = await read_json_object(request)
+    fingerprint = request_fingerprint(body)
+    crypto = request.app[CRYPTO]
+
+    async with request.app[SESSIONMAKER]() as session:
+        found = await store.find_by_idempotency_key(session, key)
+        if found is not None:
+            return replay(crypto, found, fingerprint)
+        intake = validate_case_request(body)
+        try:
+            case, query_code = await store.create_case(
+                session,
+                intake,
+                crypto=crypto,
+                now=request.app[CLOCK](),
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                actor=principal.name,
+            )
+            await session.commit()
+        except IntegrityError:
+            # A concurrent request with the same key won; return what it created.
+            await session.rollback()
+            found = await store.find_by_idempotency_key(session, key)
+            if found is None:
+                raise
+            return replay(crypto, found, fingerprint)
+    return created_response(crypto, case, query_code, replayed=False)
+
+
+async def get_case(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.CASE_READ)
+    reveal = wants_reveal(request)
+    if reveal:
+        await authorize_reveal(request)
+    case_no = normalize_case_no(request.match_info["case_no"])
+    async with request.app[SESSIONMAKER]() as session:
+        case = await store.get_case(session, case_no) if CASE_NO_RE.match(case_no) else None
+        if case is None:
+            raise ApiError(404, "not_found", CASE_NOT_FOUND)
+        numbers = None
+        if reveal:
+            numbers = await reveal_and_audit(request, session, case, principal.name)
+            await session.commit()
+    return json_response(case_json(case, revealed=numbers))
+
+
+async def list_cases(request: web.Request) -> web.Response:
+    principal = await authorize(request, Permission.CASE_READ)
+    reveal = wants_reveal(request)
+    if reveal:
+        await authorize_reveal(request)
+    conversation_id = request.query.get("conversation_id", "").strip()
+    if not conversation_id:
+        raise ApiError(400, "conversation_id_required", "请提供 conversation_id 参数。")
+    async with request.app[SESSIONMAKER]() as session:
+        found = await store.cases_by_conversation(session, conversation_id)
+        rendered = []
+        for case in found:
+            numbers = (
+                await reveal_and_audit(request, session, case, principal.name) if reveal else None
+            )
+            rendered.append(case_json(case, revealed=numbers))
+        if reveal and found:
+            await session.commit()
+    return json_response({"cases": rendered})
+
+
+async def requester_key(request: web.Request) -> str:
+    """Who is looking up: the chat sender when the action server asks for one, else the IP."""
+    principal = await authenticate(request)
+    if principal is not None and principal.kind == "service":
+        sender = request.headers.get("X-Requester", "").strip()
+        if sender:
+            return f"sender:{sender[:256]}"
+    if principal is not None and principal.kind == "staff":
+        return f"staff:{principal.name}"
+    return f"ip:{request.remote or 'unknown'}"
+
+
+def _too_many(retry_after: float) -> ApiError:
+    seconds = max(1, math.ceil(retry_after))
+    minutes = max(1, math.ceil(seconds / 60))
+    return ApiError(
+        429,
+        "rate_limited",
+        f"查询失败次数过多，为保护您的信息安全，请 {minutes} 分钟后再试。",
+        headers={"Retry-After": str(seconds)},
+        retry_after=seconds,
+    )
+
+
+async def case_status(request: web.Request) -> web.Response:
+    """The citizen's lookup: unknown case and wrong code look exactly the same."""
+    code = request.query.get("code", "").strip()
+    if not code:
+        raise ApiError(400, "code_required", "请提供查询码。")
+    case_no = normalize_case_no(request.match_info["case_no"])
+    requester = await requester_key(request)
+    limiter, limits = request.app[LIMITER], request.app[STATUS_LIMITS]
+
+    # Count the attempt first (atomic), so parallel guesses cannot slip past the limit, and
+    # give it back when the lookup succeeds: only failed lookups use up the window.
+    well_formed = bool(CASE_NO_RE.match(case_no))
+    case_key = case_no if well_formed else "malformed"  # bounded number of counters
+    counted = [(limits.per_case, case_key), (limits.per_requester, requester)]
+    over = []
+    for limit, key in counted:
+        state = await limiter.hit(limit, key)
+        if state.count > limit.max_hits:
+            over.append(state.reset_in)
+    if over:
+        log.info("status lookup rate limited (case %s)", case_key)
+        raise _too_many(max(over))
+
+    crypto = request.app[CRYPTO]
+    async with request.app[SESSIONMAKER]() as session:
+        case = await store.get_case(session, case_no) if well_formed else None
+    valid_code = bool(QUERY_CODE_RE.match(code))
+    if not store.query_code_matches(crypto, case if valid_code else None, code):
+        log.info("status lookup failed (case %s)", case_no if case is not None else "?")
+        raise ApiError(404, "not_found", STATUS_NOT_FOUND)
+    for limit, key in counted:
+        await limiter.release(limit, key)
+    return json_response(status_json(case))
+
+
+async def stats(request: web.Request) -> web.Response:
+    await authorize(request, Permission.STATS_READ)
+    today = local_date(request.app[CLOCK]())
+    async with request.app[SESSIONMAKER]() as session:
+        body = await store.statistics(session, today)
+    body["as_of"] = today.isoformat()
+    return json_response(body)
+
+
+def setup_api_routes(app: web.Application) -> None:
+    app.router.add_post(f"{API_PREFIX}/cases", create_case)
+    app.router.add_get(f"{API_PREFIX}/cases", list_cases)
+    app.router.add_get(f"{API_PREFIX}/cases/{{case_no}}", get_case)
+    app.router.add_get(f"{API_PREFIX}/status/{{case_no}}", case_status)
+    app.router.add_get(f"{API_PREFIX}/stats", stats)

@@ -1,0 +1,258 @@
+"""validate_petition_form, the ask actions and action_start_intake, as the Rasa server calls them."""
+
+from __future__ import annotations
+
+import pytest
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import NOT_APPLICABLE
+from actions.intake import (
+    ActionAskCategory,
+    ActionAskPiConsent,
+    ActionAskSummaryConfirmed,
+    ActionStartIntake,
+    ValidatePetitionForm,
+)
+from tests.actions.conftest import buttons_of, make_tracker, slot_events, texts_of
+
+FILLED = {
+    "pi_consent": True,
+    "petitioner_name": "张建国",
+    "id_number": "11010519491231002X",
+    "phone": "13812345678",
+    "address": "西湖区三墩镇振华路100号",
+    "place": "三墩镇",
+    "category": "劳动和社会保障",
+    "respondent": "某某劳务公司",
+    "facts": "在三墩的工地干了半年活，老板一直拖欠工资不给。",
+    "request": "要求结清拖欠的工资",
+    "is_first": True,
+    "prior_body": NOT_APPLICABLE,
+    "prior_case_no": NOT_APPLICABLE,
+    "review_stage": NOT_APPLICABLE,
+    "recheck_same_matter": NOT_APPLICABLE,
+    "group_size": 1.0,
+}
+
+
+async def validate(domain, dispatcher, **kwargs) -> dict:
+    events = await ValidatePetitionForm().run(dispatcher, make_tracker(domain, **kwargs), domain)
+    return slot_events(events)
+
+
+async def test_a_valid_name_is_stored_without_its_lead_in(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="我叫张建国", requested_slot="petitioner_name")
+    assert slots == {"petitioner_name": "张建国"}
+    assert dispatcher.messages == []
+
+
+async def test_a_wrong_id_number_is_explained_with_an_example_and_asked_again(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="110105194912310021", requested_slot="id_number")
+    assert slots == {"id_number": None, "failed_attempts": {"id_number": 1}}
+    reply = texts_of(dispatcher)
+    assert "身份证" in reply and "例如" in reply
+
+
+async def test_the_third_failure_pauses_the_form_and_keeps_the_answers(domain, dispatcher):
+    slots = await validate(
+        domain,
+        dispatcher,
+        text="0571-88001234",
+        requested_slot="phone",
+        slots={**{k: FILLED[k] for k in ("pi_consent", "petitioner_name", "id_number")}, "failed_attempts": {"phone": 2}},
+    )
+    assert slots == {"phone": None, "failed_attempts": {}, "intake_status": "paused", "requested_slot": None}
+    assert "手机" in texts_of(dispatcher)
+
+
+async def test_a_mobile_with_country_code_and_dashes_is_normalised(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="+86 138-1234-5678", requested_slot="phone")
+    assert slots == {"phone": "13812345678"}
+
+
+async def test_a_confident_question_is_not_taken_as_an_answer(domain, dispatcher):
+    events = await ValidatePetitionForm().run(
+        dispatcher,
+        make_tracker(domain, text="多久能有答复？", intent="faq", confidence=0.93, requested_slot="petitioner_name"),
+        domain,
+    )
+    assert events == []  # nothing extracted: the form is rejected and the FAQ rule answers
+
+
+async def test_a_long_story_is_an_answer_whatever_the_classifier_says(domain, dispatcher):
+    story = "去年十月我们在古荡的一个小区买了房，交房以后发现墙体开裂严重，找开发商好几次都推说要等物业来看，一直拖到现在也没人处理"
+    slots = await validate(domain, dispatcher, text=story, intent="faq", confidence=0.91, requested_slot="facts")
+    assert slots == {"facts": story}
+
+
+async def test_the_reply_to_the_cancel_question_is_not_an_answer(domain, dispatcher):
+    events = await ValidatePetitionForm().run(
+        dispatcher,
+        make_tracker(
+            domain,
+            text="/affirm",
+            intent="affirm",
+            confidence=1.0,
+            requested_slot="is_first",
+            previous_action="utter_ask_cancel_confirm",
+        ),
+        domain,
+    )
+    assert events == []
+
+
+async def test_declining_consent_ends_the_form_without_collecting(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="/deny", intent="deny", confidence=1.0, requested_slot="pi_consent")
+    assert slots == {"pi_consent": False, "intake_status": "declined", "requested_slot": None}
+
+
+async def test_an_unclear_consent_answer_is_asked_again(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="这个是干嘛的", intent="inform", requested_slot="pi_consent")
+    assert slots == {"pi_consent": None, "failed_attempts": {"pi_consent": 1}}
+    assert "同意" in texts_of(dispatcher)
+    assert set(buttons_of(dispatcher)) == {"同意", "不同意"}
+
+
+async def test_an_account_of_earlier_filings_answers_even_when_classified_as_a_policy_question(domain, dispatcher):
+    text = "前年向区里反映过，后来又复查复核了"
+    slots = await validate(domain, dispatcher, text=text, intent="faq", confidence=0.95, requested_slot="prior_body")
+    assert slots["prior_body"] == text
+
+
+async def test_a_policy_question_asked_at_the_earlier_filings_question_is_not_taken_as_the_answer(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="复查怎么申请", intent="faq", confidence=0.95, requested_slot="prior_body")
+    assert slots.get("prior_body") is None
+
+
+@pytest.mark.parametrize("text", ["那个", "呃……", "emmm"])
+async def test_hesitation_is_no_consent_even_when_classified_as_yes(domain, dispatcher, text):
+    slots = await validate(domain, dispatcher, text=text, intent="affirm", confidence=0.9, requested_slot="pi_consent")
+    assert slots == {"pi_consent": None, "failed_attempts": {"pi_consent": 1}}
+    assert set(buttons_of(dispatcher)) == {"同意", "不同意"}
+
+
+async def test_a_first_petition_skips_the_questions_about_earlier_filings(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="第一次反映", requested_slot="is_first")
+    assert slots == {
+        "is_first": True,
+        "prior_body": NOT_APPLICABLE,
+        "prior_case_no": NOT_APPLICABLE,
+        "review_stage": NOT_APPLICABLE,
+        "recheck_same_matter": NOT_APPLICABLE,
+    }
+
+
+async def test_after_recheck_the_same_matter_ends_the_form_as_barred(domain, dispatcher):
+    slots = await validate(
+        domain,
+        dispatcher,
+        text="/inform",
+        intent="inform",
+        entities=[{"entity": "review_stage", "value": "rechecked"}],
+        requested_slot="review_stage",
+    )
+    assert slots == {"review_stage": "rechecked", "recheck_same_matter": None}
+    dispatcher2 = CollectingDispatcher()
+    slots = await validate(domain, dispatcher2, text="是同一件事", intent="affirm", requested_slot="recheck_same_matter")
+    assert slots == {"recheck_same_matter": "yes", "intake_status": "barred", "requested_slot": None}
+
+
+async def test_a_group_of_five_or_more_hears_the_representatives_rule(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="我们二十多户", requested_slot="group_size")
+    assert slots == {"group_size": 20.0}
+    reply = texts_of(dispatcher)
+    assert "20人" in reply and "不超过5人" in reply and "第二十条" in reply
+
+
+async def test_confirming_the_proposed_category(domain, dispatcher):
+    slots = await validate(
+        domain,
+        dispatcher,
+        text="对的",
+        intent="affirm",
+        requested_slot="category",
+        slots={"category_guess": "劳动和社会保障"},
+    )
+    assert slots == {"category": "劳动和社会保障"}
+
+
+async def test_a_place_in_another_district_is_recorded_and_its_body_named(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="余杭区良渚街道", requested_slot="place")
+    assert slots == {"place": "余杭区良渚街道"}
+    reply = texts_of(dispatcher)
+    assert "余杭区" in reply and "属地管理" in reply and "信访局" in reply
+
+
+async def test_a_loose_place_name_becomes_the_official_one(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="文新那边", requested_slot="place")
+    assert slots == {"place": "文新街道"}
+
+
+async def test_no_at_the_summary_asks_which_field_to_change(domain, dispatcher):
+    slots = await validate(
+        domain, dispatcher, text="不对", intent="deny", requested_slot="summary_confirmed", slots=FILLED
+    )
+    assert slots == {"summary_confirmed": None, "awaiting_field_choice": True}
+    ask = CollectingDispatcher()
+    tracker = make_tracker(domain, slots={**FILLED, "awaiting_field_choice": True}, requested_slot="summary_confirmed")
+    events = await ActionAskSummaryConfirmed().run(ask, tracker, domain)
+    assert slot_events(events) == {"awaiting_field_choice": None}
+    assert "要修改哪一项" in texts_of(ask)
+    assert buttons_of(ask)["手机号码"] == '/correct{"field": "phone"}'
+
+
+async def test_yes_at_the_summary_confirms_with_a_fresh_idempotency_key(domain, dispatcher):
+    slots = await validate(
+        domain, dispatcher, text="确认提交", intent="affirm", requested_slot="summary_confirmed", slots=FILLED
+    )
+    assert slots["summary_confirmed"] is True and slots["intake_status"] == "confirmed"
+    assert len(slots["submission_key"]) == 32
+
+
+async def test_the_summary_masks_the_id_number_and_names_the_proposed_unit(domain, dispatcher):
+    await ActionAskSummaryConfirmed().run(dispatcher, make_tracker(domain, slots=FILLED), domain)
+    summary = texts_of(dispatcher)
+    assert "110105********002X" in summary and "11010519491231002X" not in summary
+    assert "13812345678" in summary
+    assert "拟交办单位：西湖区人力资源和社会保障局" in summary
+    assert set(buttons_of(dispatcher)) == {"确认提交", "修改", "取消登记"}
+
+
+async def test_the_consent_notice_names_the_agency_purpose_retention_and_rights(domain, dispatcher):
+    await ActionAskPiConsent().run(dispatcher, make_tracker(domain), domain)
+    notice = texts_of(dispatcher)
+    for part in ("杭州市西湖区信访局", "目的", "身份证号码属于敏感个人信息", "保存期限", "撤回同意", "境内"):
+        assert part in notice
+
+
+async def test_the_category_question_offers_the_guess_first(domain, dispatcher):
+    tracker = make_tracker(domain, slots={"category_guess": "市场监管"})
+    await ActionAskCategory().run(dispatcher, tracker, domain)
+    assert "「市场监管」" in texts_of(dispatcher)
+    titles = list(buttons_of(dispatcher))
+    assert titles[0] == "是的，市场监管" and "市场监管" not in titles[1:] and "教育" in titles
+
+
+async def test_the_opening_description_becomes_the_facts(domain, dispatcher):
+    text = "我在三墩那边的工地干了半年活，老板一直拖着工资不给"
+    events = await ActionStartIntake().run(dispatcher, make_tracker(domain, text=text, intent="file_petition", active_loop=None), domain)
+    slots = slot_events(events)
+    assert slots["facts"] == text
+    assert slots["category_guess"] == "劳动和社会保障"
+    assert slots["place"] == "三墩镇"
+    assert slots["pi_consent"] is None and slots["id_number"] is None
+
+
+async def test_a_bare_wish_to_complain_leaves_the_facts_to_be_asked(domain, dispatcher):
+    events = await ActionStartIntake().run(
+        dispatcher, make_tracker(domain, text="你好，我要投诉", intent="file_petition", active_loop=None), domain
+    )
+    assert slot_events(events)["facts"] is None
+
+
+async def test_a_bare_number_answers_its_question_whatever_the_intent(domain, dispatcher):
+    slots = await validate(
+        domain, dispatcher, text="13912345678", intent="query_status", confidence=0.9, requested_slot="phone"
+    )
+    assert slots == {"phone": "13912345678"}

@@ -1,0 +1,1 @@
+"""Tests of the production profile: PostgreSQL, Redis, several workers and replicas."""

@@ -1,0 +1,71 @@
+"""The emergency safety net: danger is spotted in any message, hypotheticals and figures of
+speech are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.rules.safety import FIRE, MEDICAL, SUICIDE, VIOLENCE, detect_emergency, is_emergency
+from tests.unit.nlu_data import texts_except, texts_of
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "number"),
+    [
+        ("我现在就在楼顶，不给钱我就跳下去", SUICIDE, "110"),
+        ("要是再不给钱我就跳楼", SUICIDE, "110"),  # a threat is never hypothetical
+        ("我不想活了", SUICIDE, "110"),
+        ("老板再不给工资我就从塔吊上跳下去", SUICIDE, "110"),
+        ("我们带上汽油去区政府", SUICIDE, "110"),
+        ("我吃了一瓶安眠药", SUICIDE, "110"),
+        ("他拿着刀在门口", VIOLENCE, "110"),
+        ("我老公喝醉了在家打我", VIOLENCE, "110"),
+        ("救命啊", VIOLENCE, "110"),
+        ("我被人关起来了", VIOLENCE, "110"),
+        ("楼下着火了", FIRE, "119"),
+        ("闻到煤气味了", FIRE, "119"),
+        ("我爸晕倒了", MEDICAL, "120"),
+        ("家里老人摔倒了头上一直流血", MEDICAL, "120"),
+        # full-width punctuation, spaces and a long story around it
+        ("我在三墩工地干了半年，老板一分钱不给，我 现在 站在楼顶上，你们再不管我就跳下去！", SUICIDE, "110"),
+    ],
+)
+def test_emergencies_are_spotted(text: str, kind: str, number: str) -> None:
+    found = detect_emergency(text)
+    assert found is not None and found.kind == kind, found
+    assert found.first_number == number
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "万一着火后果不堪设想",
+        "小区里消防通道被堵死了，全是电瓶车和杂物，万一着火后果不堪设想",
+        "上个月还差点着火",
+        "我老婆生孩子的时候在医院大出血切了子宫",
+        "这是我的救命钱",
+        "跳楼价甩卖",
+        "热得要死了",
+        "我妈每天都要喝药",
+        "我想跳槽去别的公司",
+        "油烟熏得我们上火",
+        "",
+        None,
+    ],
+)
+def test_no_emergency(text: str | None) -> None:
+    assert detect_emergency(text) is None
+    assert not is_emergency(text)
+
+
+def test_most_emergency_examples_are_caught_without_the_classifier() -> None:
+    emergencies = texts_of("emergency")
+    caught = [t for t in emergencies if is_emergency(t)]
+    assert len(caught) >= 0.9 * len(emergencies), sorted(set(emergencies) - set(caught))
+
+
+def test_ordinary_messages_never_look_like_emergencies() -> None:
+    # An intention to carry petrol or a knife to a government office (第26条) is meant to
+    # give the emergency numbers first; nothing else in the data may.
+    alarms = [t for t in texts_except("emergency", "prohibited_action") if is_emergency(t)]
+    assert alarms == []
