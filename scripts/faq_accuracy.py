@@ -179,6 +179,12 @@ def model_parser(model: str) -> Callable[[str], dict[str, Any]]:  # pragma: no c
     logging.disable(logging.INFO)  # Rasa logs every parse at debug level
 
     agent = Agent.load(model)
+    try:  # Rasa 3.6 also logs every parse through structlog at debug level
+        import structlog
+
+        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    except ImportError:
+        pass
     loop = asyncio.new_event_loop()
 
     def parse(text: str) -> dict[str, Any]:
