@@ -60,7 +60,9 @@ def load_heldout(path: Path = HELDOUT) -> list[tuple[str, str]]:
 
 def top_answer(parse: dict[str, Any]) -> str | None:
     """The ResponseSelector's answer key for ``faq`` in a parse result ("review"), or None."""
-    selector = (parse.get("response_selector") or {}).get("faq") or {}
+    selectors = parse.get("response_selector") or {}
+    # A ResponseSelector without retrieval_intent (Rasa's default config) answers as "default".
+    selector = selectors.get("faq") or selectors.get("default") or {}
     key = ((selector.get("response") or {}).get("intent_response_key")) or ""
     if not key:
         ranking = selector.get("ranking") or []
