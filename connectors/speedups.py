@@ -4,43 +4,29 @@ Rasa 3.6 checks every answer of the action server with ``jsonschema.validate``, 
 validates the (large, constant) response schema against the JSON Schema meta-schema, on every
 call: about 15 ms of CPU per remote action on this project's hardware, several times per
 message, and the largest single item in a profile of a loaded Rasa worker. The schema is
-constant, so it is checked once here and one validator is reused. An invalid answer of the
-action server is still rejected with the same ``ValidationError`` and message.
+constant, so it is checked once here and one validator is reused for the answers that pass.
+An answer that fails goes through Rasa's own check, which raises its usual error.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-_installed = False
-
 
 def install() -> None:
-    """Replace ``RemoteAction._validate_action_result`` with the cached-validator version."""
-    global _installed
-    if _installed:
-        return
+    """Wrap ``RemoteAction._validate_action_result`` with a reused validator."""
     import jsonschema
-    from jsonschema import ValidationError
     from rasa.core.actions.action import RemoteAction
-    from rasa.shared.constants import DOCS_BASE_URL
 
     schema = RemoteAction.action_response_format_spec()
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
     validator = validator_class(schema)
+    rasa_check = RemoteAction._validate_action_result
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-        error = jsonschema.exceptions.best_match(validator.iter_errors(result))
-        if error is None:
+        if validator.is_valid(result):
             return True
-        assert isinstance(error, ValidationError)
-        error.message += (
-            ". Failed to validate Action server response from API, "
-            "make sure your response from the Action endpoint is valid. "
-            f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
-        )
-        raise error
+        return rasa_check(self, result)  # raises Rasa's ValidationError with Rasa's message
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
-    _installed = True

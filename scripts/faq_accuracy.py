@@ -176,17 +176,14 @@ def model_parser(model: str) -> Callable[[str], dict[str, Any]]:  # pragma: no c
     import asyncio
     import logging
 
+    import structlog
     from rasa.core.agent import Agent
 
     logging.disable(logging.INFO)  # Rasa logs every parse at debug level
 
     agent = Agent.load(model)
-    try:  # Rasa 3.6 also logs every parse through structlog at debug level
-        import structlog
-
-        structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    except ImportError:
-        pass
+    # Rasa 3.6 also logs every parse through structlog (one of its dependencies) at debug level.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     loop = asyncio.new_event_loop()
 
     def parse(text: str) -> dict[str, Any]:
