@@ -15,7 +15,14 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.rules.channels import SERVICE, ChannelMatch, channel_for, detect_prohibited, opening_channel
+from bot.rules.channels import (
+    SERVICE,
+    ChannelMatch,
+    channel_for,
+    detect_prohibited,
+    opening_channel,
+    referral_bodies,
+)
 from bot.rules.jurisdiction import IN, IN_UNSPECIFIED, OUT, load_jurisdiction, resolve_place
 from bot.rules.text import tidy_text
 
@@ -49,14 +56,14 @@ def payload_intent(tracker: Tracker) -> str | None:
 
 
 def channel_bodies() -> dict[str, str]:
-    """The local bodies named in the channel texts (from the category routing table)."""
+    """The local bodies named in the channel texts: the body that decides each kind of matter
+    (court, procuratorate, police, labour arbitration, 行政复议机关: ``referral_bodies`` of the
+    jurisdiction file) and the 纪委监委 (from the category routing table)."""
     j = load_jurisdiction()
-    litigation = j.category("涉法涉诉")
     discipline = j.category("纪检监察")
-    return {
-        "litigation_body": (litigation.unit if litigation and litigation.unit else "同级政法部门"),
-        "discipline_body": (discipline.unit if discipline and discipline.unit else f"{j.name}纪委监委"),
-    }
+    bodies = {f"{key}_body": name for key, name in referral_bodies().items()}
+    bodies["discipline_body"] = discipline.unit if discipline and discipline.unit else f"{j.name}纪委监委"
+    return bodies
 
 
 def channel_message(match: ChannelMatch, in_form: bool) -> str:

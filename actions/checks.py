@@ -9,27 +9,43 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from datetime import datetime
+
+from bot.rules.case_numbers import find_case_no
 from bot.rules.categories import category_names, match_category_answer
-from bot.rules.idcard import check_id_number
+from bot.rules.deadlines import TZ
+from bot.rules.documents import NO_DOCUMENT, RESIDENT_ID, RESIDENCE_PERMIT, check_document
+from bot.rules.fields import (
+    AFTER_RECHECK_SLOTS,
+    BY_SLOT,
+    MAX_GROUP_SIZE,
+    NONE_GIVEN,
+    NOT_APPLICABLE,
+    NOT_PROVIDED,
+    NOT_REMEMBERED,
+    PRIOR_SLOTS,
+    RECHECKED,
+    REVIEW_STAGES,
+)
+from bot.rules.idcard import id_birth_date
 from bot.rules.jurisdiction import load_jurisdiction, resolve_place
 from bot.rules.numbers import parse_people_count
 from bot.rules.petition import (
-    REVIEW_STAGES,
     check_address,
     check_free_text,
     check_name,
     parse_review_stage,
     parse_yes_no,
 )
-from bot.rules.phone import check_mobile
+from bot.rules.phone import check_contact
 from bot.rules.text import tidy_text
 
 from actions import texts
-from actions.common import NONE_GIVEN, NOT_APPLICABLE, NOT_REMEMBERED, find_case_no
 
-# The follow-up questions about an earlier petition, filled with NOT_APPLICABLE for a
-# first-time petition so that the form does not ask them.
-PRIOR_SLOTS = ("prior_body", "prior_case_no", "review_stage", "recheck_same_matter")
+# PIPL 第31条: personal information of a child under 14 needs a parent's or guardian's consent.
+GUARDIAN_AGE = 14
+# "I have no 证件 / won't give it" while the number is asked: no number (第19条 does not need one).
+NO_DOCUMENT_WORDS = ("没有证件", "没证件", "不想提供", "不想给", "不方便提供", "不提供", "不愿意提供", "不填")
 
 UNSURE_WORDS = ("不清楚", "不知道", "不确定", "说不清", "不太清楚")
 NONE_WORDS = ("无", "没有", "没", "不知道", "不清楚", "没有具体对象", "没有具体的人")
@@ -76,12 +92,66 @@ def check_petitioner_name(raw: Any, slots: Mapping[str, Any]) -> Outcome:
     return _from_check("petitioner_name", check_name(_as_text(raw)))
 
 
+NO_ID = {"id_number": NOT_PROVIDED, "id_type": NO_DOCUMENT, "guardian_consent": NOT_APPLICABLE}
+
+
+def check_id_consent(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+    """The separate consent for the 证件号码, sensitive personal information (PIPL 第29条)."""
+    value = _as_bool(raw)
+    text = _as_text(raw)
+    if value is None and sum(c.isalnum() and c.isascii() for c in text) >= 6:
+        # Answering the question with the number is the explicit act of consent for it; a
+        # number of the wrong form is explained and the number asked for again.
+        given = check_id(raw, slots)
+        if not given.ok:
+            return Outcome(True, {"id_consent": True}, message=given.message)
+        return Outcome(True, {"id_consent": True, **given.updates}, message=given.message)
+    if value is None:
+        return Outcome(False, message=texts.text("id_consent.unclear"), buttons=texts.buttons("ask.id_consent"))
+    if value:
+        return Outcome(True, {"id_consent": True})
+    return Outcome(True, {"id_consent": False, **NO_ID}, message=texts.text("id_consent.declined"))
+
+
+def age_on(birth, today) -> int:
+    return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
+
+
 def check_id(raw: Any, slots: Mapping[str, Any]) -> Outcome:
-    return _from_check("id_number", check_id_number(_as_text(raw)))
+    text = _as_text(raw)
+    if any(w in text for w in NO_DOCUMENT_WORDS) and not any(c.isdigit() for c in text):
+        return Outcome(True, dict(NO_ID), message=texts.text("id_consent.declined"))
+    result = check_document(text)
+    if not result.ok:
+        return Outcome(False, message=result.message)
+    document = result.value
+    updates: dict[str, Any] = {"id_number": document.number, "id_type": document.id_type}
+    if document.id_type in (RESIDENT_ID, RESIDENCE_PERMIT):
+        age = age_on(id_birth_date(document.number), datetime.now(TZ).date())
+        if age < GUARDIAN_AGE:
+            return Outcome(True, {**updates, "guardian_consent": None})
+    return Outcome(True, {**updates, "guardian_consent": NOT_APPLICABLE})
+
+
+def check_guardian_consent(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+    value = _as_bool(raw)
+    if value is None:
+        return Outcome(False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.guardian_consent"))
+    if value:
+        return Outcome(True, {"guardian_consent": True})
+    return Outcome(
+        True, {"guardian_consent": False, "intake_status": "guardian_declined", "requested_slot": None}
+    )
 
 
 def check_phone(raw: Any, slots: Mapping[str, Any]) -> Outcome:
-    return _from_check("phone", check_mobile(_as_text(raw)))
+    result = check_contact(_as_text(raw))
+    if not result.ok:
+        return Outcome(False, message=result.message)
+    contact = result.value
+    number = contact.number or NOT_PROVIDED
+    info = texts.text("contact.by_address") if contact.number is None else None
+    return Outcome(True, {"phone": number, "contact_type": contact.kind}, message=info)
 
 
 def check_home_address(raw: Any, slots: Mapping[str, Any]) -> Outcome:
@@ -126,17 +196,19 @@ def check_respondent(raw: Any, slots: Mapping[str, Any]) -> Outcome:
     text = _as_text(raw)
     if raw is False or raw == NONE_GIVEN or text in NONE_WORDS or not text:
         return Outcome(True, {"respondent": NONE_GIVEN})
-    if len(text) > 100:
-        return Outcome(False, message=texts.text("validation.respondent_too_long"))
-    return Outcome(True, {"respondent": text})
+    return _from_check("respondent", check_free_text(text, "respondent"))
 
 
 def check_facts(raw: Any, slots: Mapping[str, Any]) -> Outcome:
-    return _from_check("facts", check_free_text(_as_text(raw), "facts", 10, 2000))
+    return _from_check("facts", check_free_text(_as_text(raw), "facts"))
 
 
 def check_request(raw: Any, slots: Mapping[str, Any]) -> Outcome:
-    return _from_check("request", check_free_text(_as_text(raw), "request", 4, 500))
+    return _from_check("request", check_free_text(_as_text(raw), "request"))
+
+
+def check_new_facts(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+    return _from_check("new_facts", check_free_text(_as_text(raw), "new_facts"))
 
 
 def check_is_first(raw: Any, slots: Mapping[str, Any]) -> Outcome:
@@ -153,8 +225,9 @@ def check_is_first(raw: Any, slots: Mapping[str, Any]) -> Outcome:
 
 def check_prior_body(raw: Any, slots: Mapping[str, Any]) -> Outcome:
     text = _as_text(raw)
-    if len(text) < 2 or len(text) > 200:
-        return Outcome(False, message=texts.text("validation.prior_body"))
+    spec = BY_SLOT["prior_body"]
+    if not spec.min_len <= len(text) <= spec.max_len:
+        return Outcome(False, message=texts.text("validation.prior_body", max=spec.max_len))
     return Outcome(True, {"prior_body": text})
 
 
@@ -166,7 +239,8 @@ def check_prior_case_no(raw: Any, slots: Mapping[str, Any]) -> Outcome:
     if case_no:
         return Outcome(True, {"prior_case_no": case_no})
     # Numbers of other systems (a 12345 work order, a letter reference) are kept as given.
-    if 3 <= len(text) <= 40 and any(ch.isdigit() for ch in text):
+    spec = BY_SLOT["prior_case_no"]
+    if spec.min_len <= len(text) <= spec.max_len and any(ch.isdigit() for ch in text):
         return Outcome(True, {"prior_case_no": text})
     return Outcome(False, message=texts.text("validation.prior_case_no"))
 
@@ -176,9 +250,8 @@ def check_review_stage(raw: Any, slots: Mapping[str, Any]) -> Outcome:
     stage = text if text in REVIEW_STAGES else (parse_review_stage(text) if text else None)
     if stage is None:
         return Outcome(False, message=texts.text("validation.review_stage"), buttons=texts.buttons("ask.review_stage"))
-    updates: dict[str, Any] = {"review_stage": stage}
-    updates["recheck_same_matter"] = None if stage == "rechecked" else NOT_APPLICABLE
-    return Outcome(True, updates)
+    follow = None if stage == RECHECKED else NOT_APPLICABLE
+    return Outcome(True, {"review_stage": stage, **{s: follow for s in AFTER_RECHECK_SLOTS}})
 
 
 def check_recheck_same_matter(raw: Any, slots: Mapping[str, Any]) -> Outcome:
@@ -189,11 +262,22 @@ def check_recheck_same_matter(raw: Any, slots: Mapping[str, Any]) -> Outcome:
             message=texts.text("validation.unclear_yes_no"),
             buttons=texts.buttons("ask.recheck_same_matter"),
         )
-    if value:
+    if value:  # 第36条 explained by the next question, which asks whether to register anyway
+        return Outcome(True, {"recheck_same_matter": "yes", "register_anyway": None, "new_facts": NOT_APPLICABLE})
+    return Outcome(True, {"recheck_same_matter": "no", "register_anyway": NOT_APPLICABLE, "new_facts": None})
+
+
+def check_register_anyway(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+    """After 复核, same facts and reasons: registered when the citizen insists (第22条), flagged
+    for the agency's written decision (第36条); otherwise nothing is filed."""
+    value = _as_bool(raw)
+    if value is None:
         return Outcome(
-            True, {"recheck_same_matter": "yes", "intake_status": "barred", "requested_slot": None}
+            False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.register_anyway")
         )
-    return Outcome(True, {"recheck_same_matter": "no"})
+    if value:
+        return Outcome(True, {"register_anyway": True}, message=texts.text("recheck.registered_flagged"))
+    return Outcome(True, {"register_anyway": False, "intake_status": "barred", "requested_slot": None})
 
 
 def check_group_size(raw: Any, slots: Mapping[str, Any]) -> Outcome:
@@ -204,6 +288,8 @@ def check_group_size(raw: Any, slots: Mapping[str, Any]) -> Outcome:
         if parsed is None or parsed.n < 1:
             return Outcome(False, message=texts.text("validation.group_size"))
         count = parsed.n
+    if count > MAX_GROUP_SIZE:
+        return Outcome(False, message=texts.text("validation.group_size"))
     info = texts.text("group", n=count) if count >= 5 else None
     return Outcome(True, {"group_size": float(count)}, message=info)
 
@@ -211,7 +297,9 @@ def check_group_size(raw: Any, slots: Mapping[str, Any]) -> Outcome:
 CHECKS: dict[str, Callable[[Any, Mapping[str, Any]], Outcome]] = {
     "pi_consent": check_pi_consent,
     "petitioner_name": check_petitioner_name,
+    "id_consent": check_id_consent,
     "id_number": check_id,
+    "guardian_consent": check_guardian_consent,
     "phone": check_phone,
     "address": check_home_address,
     "place": check_place,
@@ -224,6 +312,8 @@ CHECKS: dict[str, Callable[[Any, Mapping[str, Any]], Outcome]] = {
     "prior_case_no": check_prior_case_no,
     "review_stage": check_review_stage,
     "recheck_same_matter": check_recheck_same_matter,
+    "register_anyway": check_register_anyway,
+    "new_facts": check_new_facts,
     "group_size": check_group_size,
 }
 

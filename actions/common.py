@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any, Iterable
 
 from rasa_sdk import Tracker
 
+from bot.rules.case_numbers import find_case_no, find_query_code, is_query_code
+from bot.rules.cn_dates import cn_date
 from bot.rules.text import normalize_text, tidy_text
 
 # Intents that interrupt a form instead of answering the question asked. When one of them is
@@ -81,14 +82,7 @@ INTERRUPTION_HANDLERS = frozenset(
 
 CANCEL_CONFIRM_UTTERANCE = "utter_ask_cancel_confirm"
 
-# Value recorded for a form question that does not apply (e.g. the earlier case number of a
-# first-time petition). Rasa forms ask every empty slot, so inapplicable ones are filled.
-NOT_APPLICABLE = "不适用"
-NONE_GIVEN = "无"
-NOT_REMEMBERED = "不记得"
 
-CASE_NO_RE = re.compile(r"(?<![A-Za-z0-9])XF\s*-?\s*(\d{4})\s*-?\s*(\d{6})(?!\d)", re.IGNORECASE)
-QUERY_CODE_RE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 
 
 def latest_intent(tracker: Tracker) -> tuple[str | None, float]:
@@ -214,7 +208,7 @@ def is_well_formed_answer(slot: str, text: str) -> bool:
     if slot in ("lookup_case_no", "prior_case_no"):
         return find_case_no(text) is not None
     if slot == "lookup_query_code":
-        return QUERY_CODE_RE.fullmatch(text) is not None
+        return is_query_code(text)
     return False
 
 
@@ -233,26 +227,6 @@ def yes_no_from_message(tracker: Tracker) -> bool | None:
     return parse_yes_no(text) if text else None
 
 
-def find_case_no(text: str) -> str | None:
-    """A case number such as XF2026000123 inside free text (spaces/dashes tolerated)."""
-    match = CASE_NO_RE.search(normalize_text(text))
-    return f"XF{match.group(1)}{match.group(2)}" if match else None
-
-
-def find_query_code(text: str) -> str | None:
-    """A 6-digit query code inside free text, ignoring the digits of a case number."""
-    cleaned = CASE_NO_RE.sub(" ", normalize_text(text))
-    match = QUERY_CODE_RE.search(cleaned)
-    return match.group(1) if match else None
-
-
-def cn_date(value: date | str | None) -> str:
-    """2026-12-07 -> 2026年12月7日."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def buttons(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:

@@ -7,13 +7,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.rules.fields import BY_SLOT, PRIOR_SLOTS, display_value
 from bot.rules.idcard import check_id_number
-from bot.rules.masking import mask_id_number
-from bot.rules.petition import FIELD_LABELS, detect_field, extract_correction_value
+from bot.rules.petition import detect_field, extract_correction_value
 from bot.rules.phone import check_mobile
 
 from actions import texts
-from actions.checks import PRIOR_SLOTS, check_slot
+from actions.checks import check_slot
 from actions.common import latest_entity, latest_text
 from actions.intake import reset_petition
 
@@ -47,21 +47,17 @@ class ActionCorrectField(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         field, value = correction_target(latest_text(tracker), latest_entity(tracker, "field"))
-        if field not in FIELD_LABELS:
+        if field not in BY_SLOT or not BY_SLOT[field].correctable:
             # The next question becomes "which field?" (see AskSlotAction).
             return [SlotSet("awaiting_field_choice", True)]
         events: list[EventType] = [SlotSet("summary_confirmed", None)]
         if field in REPEAT_GROUP:
             return events + [SlotSet(slot, None) for slot in REPEAT_GROUP]
-        label = FIELD_LABELS[field]
+        label = BY_SLOT[field].label
         if value:
             outcome = check_slot(field, value, tracker.slots)
             if outcome.ok:
-                shown = outcome.updates.get(field)
-                if field == "id_number":
-                    shown = mask_id_number(shown)
-                elif field == "group_size":
-                    shown = f"{int(shown)}人"
+                shown = display_value(field, outcome.updates.get(field), {**tracker.slots, **outcome.updates})
                 dispatcher.utter_message(text=texts.text("correction.done", label=label, value=shown))
                 if outcome.message:
                     dispatcher.utter_message(text=outcome.message)

@@ -14,7 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.rules.categories import category_names, infer_categories
 from bot.rules.jurisdiction import load_jurisdiction, resolve_place
-from bot.rules.petition import FIELD_LABELS
+from bot.rules.fields import BY_SLOT, FIELDS, FORM_SLOTS, NOT_GIVEN_VALUES, correctable_slots
 from bot.rules.text import tidy_text
 
 from actions import texts
@@ -30,34 +30,15 @@ from actions.common import (
 )
 from actions.summary import render_summary
 
-FORM_SLOTS = (
-    "pi_consent",
-    "petitioner_name",
-    "id_number",
-    "phone",
-    "address",
-    "place",
-    "category",
-    "respondent",
-    "facts",
-    "request",
-    "is_first",
-    "prior_body",
-    "prior_case_no",
-    "review_stage",
-    "recheck_same_matter",
-    "group_size",
-    "summary_confirmed",
-)
 # Everything that belongs to one petition in progress (cleared on cancel, decline, filing).
-PETITION_STATE_SLOTS = FORM_SLOTS + (
+PETITION_STATE_SLOTS = FORM_SLOTS + tuple(f.slot for f in FIELDS if not f.asked) + (
     "category_guess",
     "awaiting_field_choice",
     "failed_attempts",
     "intake_status",
     "submission_key",
 )
-YES_NO_SLOTS = frozenset({"pi_consent", "is_first", "recheck_same_matter", "summary_confirmed"})
+YES_NO_SLOTS = frozenset(f.slot for f in FIELDS if f.kind == "bool")
 # Slots whose answer may come from a button that sets an entity.
 ENTITY_SLOTS = {"place": "place", "category": "category", "review_stage": "review_stage"}
 MAX_FAILURES = 3
@@ -177,8 +158,15 @@ class ValidatePetitionForm(FormValidationAction):
     def validate_answer(
         self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
-        outcome = check_slot(slot, value, tracker.slots)
         answered = tracker.get_slot("requested_slot") == slot
+        if not answered and isinstance(value, str) and value in NOT_GIVEN_VALUES:
+            return {}  # "不适用", "未提供" ...: recorded by an earlier answer, not an answer itself
+        outcome = check_slot(slot, value, tracker.slots)
+        if outcome.ok and not answered:
+            # A value given earlier, checked again when the form resumes: it must not reset what
+            # later answers decided (e.g. the 复核 follow-ups of a review stage).
+            kept = {k: v for k, v in outcome.updates.items() if k == slot or tracker.get_slot(k) is None}
+            return {k: v for k, v in kept.items() if k != "requested_slot"}
         if outcome.ok:
             if outcome.message and answered:
                 dispatcher.utter_message(text=outcome.message)
@@ -232,11 +220,10 @@ class ValidatePetitionForm(FormValidationAction):
 # --- asking ---------------------------------------------------------------------------------
 def field_choice_buttons(slots: Mapping[str, Any]) -> list[dict[str, str]]:
     """Buttons for the fields the citizen has filled so far, to pick one to correct."""
-    choices = []
-    for slot, label in FIELD_LABELS.items():
-        if slots.get(slot) not in (None, "") and slot not in ("prior_body", "prior_case_no", "review_stage"):
-            choices.append({"title": label, "payload": "/correct" + _json({"field": slot})})
-    return choices
+    return [
+        {"title": BY_SLOT[slot].label, "payload": "/correct" + _json({"field": slot})}
+        for slot in correctable_slots(slots)
+    ]
 
 
 def _json(value: Any) -> str:
@@ -268,7 +255,8 @@ class AskSlotAction(Action, ABC):
         return []
 
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        dispatcher.utter_message(text=texts.text(f"ask.{self.slot}"), buttons=texts.buttons(f"ask.{self.slot}"))
+        prompt = BY_SLOT[self.slot].prompt if self.slot in BY_SLOT else f"ask.{self.slot}"
+        dispatcher.utter_message(text=texts.text(prompt), buttons=texts.buttons(prompt))
 
 
 class ActionAskPiConsent(AskSlotAction):

@@ -45,7 +45,7 @@ def safety_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
 
 
 class ActionHandleEmergency(Action):
-    """The emergency numbers (110 / 119 / 120), the first one for the danger described first."""
+    """The emergency numbers (110 / 119 / 120 / 122), the first one for the danger described first."""
 
     def name(self) -> str:
         return "action_handle_emergency"

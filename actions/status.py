@@ -10,11 +10,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.rules.case_numbers import find_case_no, find_query_code
+from bot.rules.cn_dates import cn_date
 from bot.rules.deadlines import local_date
 
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
-from actions.common import cn_date, find_case_no, find_query_code, is_answer_to, latest_text
+from actions.common import is_answer_to, latest_text
 from actions.intake import make_ask_action
 
 LOOKUP_SLOTS = ("lookup_case_no", "lookup_query_code")
@@ -124,10 +126,48 @@ class ActionLookupStatus(Action):
                 created=created_text,
             )
         ]
-        deadline = status.get("next_deadline") or {}
-        if deadline.get("date"):
-            lines.append(texts.text("status.next_deadline", date=cn_date(deadline["date"]), label=deadline.get("label", "")))
+        lines.extend(ActionLookupStatus.time_limit_lines(status))
         return "\n".join(lines)
+
+    @staticmethod
+    def time_limit_lines(status: dict[str, Any]) -> list[str]:
+        """What comes next and by when, as 《信访工作条例》 sets it for this case: the two steps
+        before the responsible body's notice (第22条、第23条), 60 days only for 第31条(六)
+        matters (第34条), and the 复查/复核 windows from the day of receipt (第35条、第36条)."""
+        state = status.get("status")
+        deadlines = status.get("deadlines") or {}
+        deadline = status.get("next_deadline") or {}
+        lines: list[str] = []
+        if state == "registered" and deadlines.get("forwarding_due"):
+            lines.append(texts.text(
+                "status.registered_steps",
+                forwarding_due=cn_date(deadlines["forwarding_due"]),
+                notice_due_latest=cn_date(deadlines.get("receipt_notice_due_latest")),
+            ))
+        elif deadline.get("date"):
+            lines.append(texts.text(
+                "status.next_deadline", date=cn_date(deadline["date"]),
+                label=deadline.get("label", ""), article=deadline.get("article", ""),
+            ))
+        own = deadlines.get("handling_procedure") == "own_procedure"
+        if deadlines.get("handling_channel"):
+            lines.append(texts.text("status.referred", channel=deadlines["handling_channel"]))
+        elif state in ("registered", "accepted", "assigned"):
+            lines.append(texts.text("status.own_procedure" if own else "status.handling_article_34"))
+        windows = {
+            "replied": ("review", "reply_delivered_on", "review_request_due"),
+            "reviewed": ("recheck", "review_opinion_delivered_on", "recheck_request_due"),
+        }
+        if state in windows:
+            kind, delivered, due = windows[state]
+            if deadlines.get(due):
+                lines.append(texts.text(
+                    f"status.{kind}_window", delivered=cn_date(deadlines.get(delivered)),
+                    date=cn_date(deadlines[due]),
+                ))
+            else:
+                lines.append(texts.text(f"status.{kind}_window_pending"))
+        return lines
 
     @staticmethod
     def error_text(exc: BackOfficeError) -> str:

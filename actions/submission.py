@@ -10,17 +10,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.rules.petition import FIELD_LABELS
+from bot.rules.cn_dates import cn_date
+from bot.rules.fields import BY_SLOT, CASE_SLOTS, FORM_SLOTS, asking_slot, is_given, slot_of_api_path
 
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
-from actions.common import NONE_GIVEN, NOT_APPLICABLE, NOT_REMEMBERED, cn_date
 from actions.intake import reset_petition
 
 logger = logging.getLogger(__name__)
-
-# API field names (last dotted part) that differ from the form's slot names.
-API_FIELD_SLOTS = {"name": "petitioner_name", "location": "place"}
 
 # Rasa input channel name -> the channel recorded on the case.
 CHANNELS = {"socketio": "web", "wechat": "wechat", "rest": "rest", "rasa": "web", "cmdline": "rest"}
@@ -30,39 +27,43 @@ def channel_of(tracker: Tracker) -> str:
     return CHANNELS.get(tracker.get_latest_input_channel() or "", "web")
 
 
-def _given(value: Any) -> Any:
-    return None if value in (None, "", NOT_APPLICABLE, NONE_GIVEN, NOT_REMEMBERED) else value
+def _api_value(slot: str, value: Any) -> Any:
+    """A slot value as the API takes it (see the petition contract, bot.rules.fields)."""
+    if not is_given(value):
+        return None
+    if slot == "is_first":
+        return value is False  # the API asks "is_repeat"
+    if slot == "recheck_same_matter":
+        return value == "yes"
+    if slot == "group_size":
+        return int(value)
+    return value
 
 
 def case_payload(slots: Mapping[str, Any], conversation_id: str, channel: str) -> dict[str, Any]:
-    """The POST /cases body built from the confirmed answers."""
-    repeat = slots.get("is_first") is False
-    return {
-        "conversation_id": conversation_id,
-        "channel": channel,
-        "petitioner": {
-            "name": slots.get("petitioner_name"),
-            "id_number": slots.get("id_number"),
-            "phone": slots.get("phone"),
-            "address": slots.get("address"),
-        },
-        "location": slots.get("place"),
-        "category": slots.get("category"),
-        "respondent": _given(slots.get("respondent")),
-        "facts": slots.get("facts"),
-        "request": slots.get("request"),
-        "is_repeat": repeat,
-        "prior_case": (
-            {
-                "body": _given(slots.get("prior_body")),
-                "case_no": _given(slots.get("prior_case_no")),
-                "review_stage": _given(slots.get("review_stage")),
-            }
-            if repeat
-            else None
-        ),
-        "group_size": int(slots.get("group_size") or 1),
-    }
+    """The POST /cases body built from the confirmed answers, field by field from the table."""
+    body: dict[str, Any] = {"conversation_id": conversation_id, "channel": channel}
+    for slot in CASE_SLOTS:
+        path = BY_SLOT[slot].api.split(".")
+        node = body
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = _api_value(slot, slots.get(slot))
+    if not body["is_repeat"]:
+        body["prior_case"] = None
+    body["is_repeat"] = bool(body["is_repeat"])
+    body["group_size"] = body["group_size"] or 1
+    return body
+
+
+def slots_to_ask_again(api_fields: Mapping[str, Any]) -> list[str]:
+    """The form questions behind the fields the API refused ("petitioner.phone" -> "phone")."""
+    slots = []
+    for path in api_fields:
+        slot = slot_of_api_path(path)
+        if slot is not None and asking_slot(slot) in FORM_SLOTS and asking_slot(slot) not in slots:
+            slots.append(asking_slot(slot))
+    return slots
 
 
 class ActionCompletePetition(Action):
@@ -90,6 +91,9 @@ class ActionCompletePetition(Action):
         if status == "barred":
             dispatcher.utter_message(text=texts.text("barred"))
             return reset_petition()
+        if status == "guardian_declined":
+            dispatcher.utter_message(text=texts.text("guardian.declined"))
+            return reset_petition()
         if status in ("confirmed", "submit_failed") and tracker.get_slot("submission_key"):
             return await self.submit(dispatcher, tracker)
         dispatcher.utter_message(response="utter_nothing_to_submit")
@@ -104,13 +108,18 @@ class ActionCompletePetition(Action):
             return self.failed(dispatcher, exc)
         case = result["case"]
         deadlines = case.get("deadlines") or {}
+        # 60 days (第34条) only for 第31条(六) matters; litigation etc. follow their own limits.
+        own = deadlines.get("handling_procedure") == "own_procedure"
+        handling = texts.entry("submit.success.handling_own_procedure" if own else "submit.success.handling")
         dispatcher.utter_message(
             text=texts.text(
                 "submit.success",
                 case_no=case["case_no"],
                 query_code=result["query_code"],
                 unit=case.get("responsible_unit") or "",
-                acceptance_due=cn_date(deadlines.get("acceptance_notice_due")),
+                forwarding_due=cn_date(deadlines.get("forwarding_due") or deadlines.get("acceptance_notice_due")),
+                notice_due_latest=cn_date(deadlines.get("receipt_notice_due_latest")),
+                handling=handling,
             )
         )
         logger.info("petition filed as %s (conversation %s)", case["case_no"], tracker.sender_id)
@@ -139,9 +148,5 @@ class ActionCompletePetition(Action):
             SlotSet("summary_confirmed", None),
             SlotSet("submission_key", None),
         ]
-        for name in fields:
-            last = name.split(".")[-1]
-            slot = API_FIELD_SLOTS.get(last, last)
-            if slot in FIELD_LABELS:
-                events.append(SlotSet(slot, None))
+        events.extend(SlotSet(slot, None) for slot in slots_to_ask_again(fields))
         return events

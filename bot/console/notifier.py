@@ -13,6 +13,10 @@ How a notification reaches the citizen:
    runs ``action_notify_case_update``, which reads the text from the back office and says it.
 3. If the assistant did not say it (e.g. the action server is down), it is appended as a bot
    message.
+
+A written reply or 复查 opinion counts as delivered on the day its message reaches the
+conversation: its text is composed again for that day before sending, and ``mark_sent``
+records the delivery date from which the citizen's 复查/复核 window runs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from aiohttp import web
 
 from bot.console.keys import RASA
 from bot.console.rasa import RasaError, bot_event
+from bot.rules.deadlines import local_date
 from bot.store import handoffs as store_handoffs
 from bot.store import notifications as store
 from bot.store.models import Case, Notification
@@ -80,6 +85,8 @@ class Notifier:
             await session.commit()
             notification = await session.get(Notification, notification_id)
             case = await session.get(Case, notification.case_id)
+            # A reply or 复查 opinion is delivered when shown: its window counts from today.
+            store.refresh_for_delivery(notification, case, local_date(clock()))
             handoff = await store_handoffs.open_handoff(session, notification.conversation_id)
             taken_over = handoff is not None and handoff.status == store_handoffs.ACTIVE
             await session.commit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import lru_cache
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,25 +14,22 @@ from aiohttp import web
 
 from bot.console.keys import JINJA, STAFF
 from bot.console.security import add_security_headers, csrf_token_of, flash, pop_flash
-from bot.rules.deadlines import TZ
-from bot.rules.masking import mask_id_number, mask_phone
+from bot.rules.deadlines import TZ, calendar_gaps, local_date
+from bot.rules.cn_dates import cn_date
+from bot.rules.documents import id_type_label
+from bot.rules.fields import REVIEW_STAGES
+from bot.rules.fields import label as field_label
+from bot.rules.phone import CONTACT_TYPES
+from bot.rules.masking import mask_numbers_in_text
 from bot.store import handoffs as store_handoffs
 from bot.store.models import STATUS_LABELS
 from bot.store.reporting import channel_label
 from bot.web.auth import ROLE_LABELS, Permission, Principal
-from bot.web.keys import SESSIONMAKER
+from bot.web.keys import CLOCK, SESSIONMAKER
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
 
-# Personal numbers inside free text (transcripts): resident ID numbers and mobile numbers
-# (with +86 and spaces or dashes), masked the way the case page masks them.
-ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(?:(?:\+|00)?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?![0-9])")
-
-
-# The citizen's query code (in the filing confirmation): a secret of theirs, not for staff.
-QUERY_CODE_IN_TEXT = re.compile(r"(查询码\s*[：:]?\s*)\d{6}")
 
 
 def attachment(body: bytes, content_type: str, filename: str) -> web.Response:
@@ -49,10 +46,7 @@ def attachment(body: bytes, content_type: str, filename: str) -> web.Response:
     )
 
 
-def mask_numbers(text: str | None) -> str:
-    text = QUERY_CODE_IN_TEXT.sub(r"\1******", text or "")
-    text = ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), text)
-    return MOBILE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"\D", "", m.group(0))[-11:]), text)
+mask_numbers = mask_numbers_in_text
 
 
 def local_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -61,12 +55,6 @@ def local_dt(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(TZ).strftime(fmt)
 
 
-def cn_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = value.astimezone(TZ).date()
-    return f"{value.year}年{value.month}月{value.day}日"
 
 
 def make_environment() -> jinja2.Environment:
@@ -80,12 +68,15 @@ def make_environment() -> jinja2.Environment:
     env.filters.update(
         dt=local_dt,
         cn_date=cn_date,
+        id_type_label=id_type_label,
+        contact_label=lambda k: CONTACT_TYPES.get(k, k),
+        review_stage_label=lambda s: REVIEW_STAGES.get(s, s or "—"),
         status_label=lambda s: STATUS_LABELS.get(s, s),
         channel_label=channel_label,
         mask_numbers=mask_numbers,
         role_label=lambda r: ROLE_LABELS.get(r, r),
     )
-    env.globals.update(P=Permission)
+    env.globals.update(P=Permission, label=field_label)
     return env
 
 
@@ -111,6 +102,8 @@ async def render(
         "csrf_token": csrf_token_of(request),
         "flash": pop_flash(request, response),
         "waiting_handoffs": waiting,
+        # Years of the coming 90 days without official holidays: a banner on every page.
+        "calendar_gaps": calendar_gaps(local_date(request.app[CLOCK]())) if principal else [],
         "path": request.path,
         "static": lambda name: static_url(request.app, name),
     }

@@ -12,9 +12,15 @@ removed bus stop is an ordinary petition.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+import yaml
+
+from bot.rules.jurisdiction import DEFAULT_FILE, ENV_VAR
 from bot.rules.text import normalize_text
 
 LITIGATION = "litigation"
@@ -48,6 +54,34 @@ INTENT_CHANNELS = {
     "channel_service": SERVICE,
 }
 
+# The bodies named to the citizen for each kind of matter (the ``referral_bodies`` of the
+# jurisdiction file); these generic names stand in for a body the file does not name.
+REFERRAL_DEFAULTS = {
+    "court": "有管辖权的人民法院",
+    "procuratorate": "同级人民检察院",
+    "police": "当地公安机关",
+    "labour_arbitration": "当地劳动人事争议仲裁委员会",
+    "admin_review": "作出行政行为的部门所属的本级人民政府",
+}
+
+
+def referral_bodies(path: str | Path | None = None) -> dict[str, str]:
+    """Court, procuratorate, police, labour arbitration committee and 行政复议机关 of the area.
+
+    Read from ``referral_bodies`` in the jurisdiction file (the file ``load_jurisdiction``
+    reads); a body it does not name gets the generic name of REFERRAL_DEFAULTS.
+    """
+    chosen = path or os.environ.get(ENV_VAR) or DEFAULT_FILE
+    return dict(_referral_bodies(str(Path(chosen).resolve())))
+
+
+@lru_cache(maxsize=8)
+def _referral_bodies(path: str) -> tuple[tuple[str, str], ...]:
+    with open(path, encoding="utf-8") as handle:
+        configured = (yaml.safe_load(handle) or {}).get("referral_bodies") or {}
+    return tuple((key, str(configured.get(key) or default)) for key, default in REFERRAL_DEFAULTS.items())
+
+
 _S = r"[^。！？!?；;]"  # any character inside one sentence
 _OFFICIALS = (r"干部|书记|支书|村主任|村长|主任|局长|科长|处长|镇长|乡长|区长|县长|市长|领导|公务员|"
               r"公职人员|党员|官员|民警|警察|城管|法官|检察官|所长|站长|队长|院长|校长|村委|社区|街道|监察")
@@ -67,6 +101,11 @@ _PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     # an award not carried out is still the arbitration route (enforcement is part of it)
     (ARBITRATION, ARBITRATION, (
         r"仲裁|劳动争议|人事争议",
+    )),
+    # the procuratorate after a judgment (申诉, a refused 再审: 检察建议/抗诉) is the judgment route
+    (LITIGATION, JUDGMENT, (
+        rf"(再审|抗诉|检察建议|判决|裁定|判了|判的|申诉){_S}{{0,20}}(检察院|检察官)",
+        rf"(检察院|检察官){_S}{{0,20}}(再审|抗诉|检察建议|判决|裁定|判了|判的|申诉)",
     )),
     (LITIGATION, POLICE, (
         rf"(派出所|公安|警察|民警){_S}{{0,12}}(不立案|不予立案|没立案|不给立案|不受理|没有?进展|没下文|没有下文|不抓人|不抓)",

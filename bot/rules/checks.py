@@ -29,3 +29,14 @@ def passed(value: Any) -> Check:
 def failed(error: str, message: str) -> Check:
     """A failed check with its machine code and Chinese message."""
     return Check(ok=False, error=error, message=message)
+
+
+def refused(rule: str, error: str, *, key: str | None = None, **values: Any) -> Check:
+    """A failed check whose message is ``<rule>.<key or error>`` in bot/rules/messages.yml,
+    filled with ``values``; a ``how`` entry of the rule, when there is one, is appended."""
+    from bot.rules.messages import has_message, message
+
+    text = message(f"{rule}.{key or error}", **values)
+    if has_message(f"{rule}.how"):
+        text += message(f"{rule}.how", **values)
+    return Check(ok=False, error=error, message=text)

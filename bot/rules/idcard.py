@@ -11,12 +11,13 @@ from datetime import date, datetime
 
 from stdnum.cn import ric
 
-from bot.rules.checks import Check, failed, passed
+from bot.rules.checks import Check, passed, refused
+from bot.rules.cn_dates import cn_date
+from bot.rules.messages import message
 from bot.rules.deadlines import TZ
 from bot.rules.text import MAX_TEXT_LEN, normalize_text, spelled_digits_to_arabic
 
 EXAMPLE_ID = "11010519491231002X"
-_EXAMPLE = f"例如：{EXAMPLE_ID}"
 _SEPARATORS = " \\-_.\u2010\u2011\u2013\u2014"
 # Runs of letters/digits that may contain spaces or dashes ("1101 0519 4912 3100 2x").
 _RUN_RE = re.compile(f"[0-9A-Za-z](?:[{_SEPARATORS}]*[0-9A-Za-z])*")
@@ -41,17 +42,12 @@ def check_id_number(text: str, today: date | None = None) -> Check:
     """
     normalized = spelled_digits_to_arabic(normalize_text(text))
     if not normalized:
-        return failed("empty", f"还没有收到您的身份证号码。请输入18位居民身份证号码，{_EXAMPLE}。")
+        return refused("idcard", "empty", example=EXAMPLE_ID)
     if len(normalized) > MAX_TEXT_LEN:
-        return failed(
-            "too_long",
-            f"您发送的内容太长了（超过{MAX_TEXT_LEN}字）。请只输入18位身份证号码，{_EXAMPLE}。",
-        )
+        return refused("idcard", "too_long", max=MAX_TEXT_LEN, example=EXAMPLE_ID)
     number = _find_candidate(normalized)
     if number is None:
-        return failed(
-            "not_found", f"没有在您的回复中找到身份证号码。请输入18位居民身份证号码，{_EXAMPLE}。"
-        )
+        return refused("idcard", "not_found", example=EXAMPLE_ID)
     for problem in (_length_problem, _char_problem):
         result = problem(number)
         if result is not None:
@@ -86,16 +82,9 @@ def _find_candidate(text: str) -> str | None:
 
 def _length_problem(number: str) -> Check | None:
     if len(number) == 15 and number.isdigit():
-        return failed(
-            "length_15",
-            "您输入的是15位的旧版身份证号码，现在需要18位的居民身份证号码"
-            f"（第二代身份证正面下方的号码）。请重新输入，{_EXAMPLE}。",
-        )
+        return refused("idcard", "length_15", example=EXAMPLE_ID)
     if len(number) != 18:
-        return failed(
-            "length",
-            f"身份证号码应为18位，您输入的号码有{len(number)}位。请对照证件核对后重新输入，{_EXAMPLE}。",
-        )
+        return refused("idcard", "length", n=len(number), example=EXAMPLE_ID)
     return None
 
 
@@ -103,11 +92,7 @@ def _char_problem(number: str) -> Check | None:
     for position, char in enumerate(number, start=1):
         allowed = char.isdigit() or (position == 18 and char == "X")
         if not allowed:
-            return failed(
-                "chars",
-                "身份证号码前17位只能是数字，最后一位是数字或字母X，"
-                f"您输入的第{position}位是「{char}」。请核对后重新输入，{_EXAMPLE}。",
-            )
+            return refused("idcard", "chars", position=position, char=char, example=EXAMPLE_ID)
     return None
 
 
@@ -116,39 +101,25 @@ def _birth_date_problem(number: str, today: date) -> Check | None:
     try:
         birth = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
     except ValueError:
-        return failed(
-            "birth_date",
-            f"身份证号码第7至14位是出生日期，「{raw}」不是一个真实的日期。"
-            f"请核对后重新输入，{_EXAMPLE}（出生日期为1949年12月31日）。",
-        )
-    when = f"{birth.year}年{birth.month}月{birth.day}日"
+        return refused("idcard", "birth_date", key="birth_date_invalid", raw=raw, example=EXAMPLE_ID)
+    when = cn_date(birth)
     if birth > today:
-        reason = "晚于今天"
+        reason = message("idcard.after_today")
     elif birth.year < EARLIEST_BIRTH_YEAR:
-        reason = f"早于{EARLIEST_BIRTH_YEAR}年"
+        reason = message("idcard.before_year", year=EARLIEST_BIRTH_YEAR)
     else:
         return None
-    return failed(
-        "birth_date",
-        f"身份证号码中的出生日期是{when}，{reason}，应该是输错了。请核对后重新输入，{_EXAMPLE}。",
-    )
+    return refused("idcard", "birth_date", when=when, reason=reason, example=EXAMPLE_ID)
 
 
 def _region_problem(number: str) -> Check | None:
     prefix = number[1:3] if number[0] == "9" else number[:2]  # 9: foreigners' permanent residence
     if prefix in PROVINCE_PREFIXES:
         return None
-    return failed(
-        "region",
-        f"身份证号码的前6位是地区代码，「{number[:6]}」不是有效的地区代码。请核对后重新输入，{_EXAMPLE}。",
-    )
+    return refused("idcard", "region", code=number[:6], example=EXAMPLE_ID)
 
 
 def _checksum_problem(number: str) -> Check | None:
     if ric.calc_check_digit(number) == number[-1]:
         return None
-    return failed(
-        "checksum",
-        "身份证号码最后一位校验码与前面的数字对不上，可能有一位数字输错或顺序颠倒了。"
-        f"请对照证件逐位核对后重新输入，{_EXAMPLE}。",
-    )
+    return refused("idcard", "checksum", example=EXAMPLE_ID)

@@ -15,6 +15,13 @@ COMPOUND_SURNAMES = frozenset(
 )
 _NAME_SEPARATORS = frozenset("· -'.")
 
+# Personal numbers inside free text (transcripts, notes): resident ID numbers, 港澳 permits and
+# mobile numbers (with +86 and spaces or dashes), and the citizen's query code.
+ID_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+PERMIT_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])[HMhm]\d{8}(?:\d{2})?(?![0-9A-Za-z])")
+MOBILE_IN_TEXT = re.compile(r"(?<![0-9])(?:(?:\+|00)?86[\s\-]?)?1[3-9]\d[\s\-]?\d{4}[\s\-]?\d{4}(?![0-9])")
+QUERY_CODE_IN_TEXT = re.compile(r"(查询码\s*[：:]?\s*)\d{6}")
+
 
 def mask_id_number(v: str) -> str:
     """Keep the first 6 and last 4 characters: "110105********002X"."""
@@ -51,3 +58,12 @@ def _mask_all_but_last(value: str, visible: int) -> str:
     if len(value) <= visible:
         return "*" * len(value)
     return "*" * (len(value) - visible) + value[-visible:]
+
+
+def mask_numbers_in_text(text: str | None) -> str:
+    """Free text with every personal number in it masked the way the case page masks them:
+    "我的身份证11010519491231002X，电话13812345678" -> "…110105********002X…138****5678"."""
+    text = QUERY_CODE_IN_TEXT.sub(r"\1******", text or "")
+    text = ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), text)
+    text = PERMIT_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), text)
+    return MOBILE_IN_TEXT.sub(lambda m: mask_phone(re.sub(r"\D", "", m.group(0))[-11:]), text)

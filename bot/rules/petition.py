@@ -8,36 +8,13 @@ from __future__ import annotations
 
 import re
 
-from bot.rules.checks import Check, failed, passed
+from bot.rules.checks import Check, failed, passed, refused
+from bot.rules.messages import message
+from bot.rules.fields import BY_SLOT, RECHECKED, REVIEW_STAGES, label
 from bot.rules.text import MAX_TEXT_LEN, is_cjk, normalize_text, tidy_text
 
-FIELD_LABELS: dict[str, str] = {
-    "petitioner_name": "姓名",
-    "id_number": "身份证号码",
-    "phone": "手机号码",
-    "address": "住址",
-    "place": "问题发生地",
-    "category": "内容分类",
-    "respondent": "被反映对象",
-    "facts": "事实经过",
-    "request": "诉求",
-    "is_first": "是否首次反映",
-    "prior_body": "此前反映的单位和时间",
-    "prior_case_no": "此前的信访件编号",
-    "review_stage": "复查复核情况",
-    "group_size": "涉及人数",
-}
-
-REVIEW_STAGES: dict[str, str] = {
-    "no_reply_yet": "还在办理中或尚未收到答复",
-    "replied": "已收到处理意见但未申请复查",
-    "reviewed": "已经复查（收到复查意见）",
-    "rechecked": "已经复核（收到复核意见）",
-    "unknown": "不清楚",
-}
-
-NAME_MIN, NAME_MAX = 2, 20
-ADDRESS_MIN, ADDRESS_MAX = 5, 200
+NAME_MIN, NAME_MAX = BY_SLOT["petitioner_name"].min_len, BY_SLOT["petitioner_name"].max_len
+ADDRESS_MIN, ADDRESS_MAX = BY_SLOT["address"].min_len, BY_SLOT["address"].max_len
 EXAMPLE_NAME = "张建国"
 EXAMPLE_ADDRESS = "杭州市西湖区文三路138号3幢2单元501室"
 FREE_TEXT_EXAMPLES: dict[str, str] = {
@@ -71,21 +48,18 @@ def check_name(text: str) -> Check:
     """A petitioner's name: 2-20 Chinese characters (with · for minority names) or Latin
     letters and spaces; "我叫", "姓名：" and similar lead-ins are removed."""
     value = _strip_name(normalize_text(text))
-    how = f"请告诉我您的真实姓名，例如：{EXAMPLE_NAME}；少数民族或外籍人士可以写作“买买提·艾力”“John Smith”。"
     if not value:
-        return failed("empty", f"还没有收到您的姓名。{how}")
+        return refused("name", "empty", example=EXAMPLE_NAME)
     if len(value) > MAX_TEXT_LEN or len(value) > NAME_MAX:
-        return failed("too_long", f"姓名最多{NAME_MAX}个字，您输入的内容有{len(value)}个字。{how}")
+        return refused("name", "too_long", max=NAME_MAX, n=len(value), example=EXAMPLE_NAME)
     if value in _NOT_A_NAME:
-        return failed(
-            "not_name", f"按照《信访工作条例》第十九条，信访事项需要写明信访人的姓名。{how}"
-        )
+        return refused("name", "not_name", example=EXAMPLE_NAME)
     if any(c.isdigit() for c in value):
-        return failed("chars", f"姓名里不能有数字。{how}")
+        return refused("name", "chars", key="digits", example=EXAMPLE_NAME)
     if not (_CJK_NAME_RE.fullmatch(value) or _LATIN_NAME_RE.fullmatch(value)):
-        return failed("chars", f"姓名只能由汉字（可带间隔号·）或英文字母组成，不能有标点或其他符号。{how}")
+        return refused("name", "chars", example=EXAMPLE_NAME)
     if len(value) < NAME_MIN:
-        return failed("too_short", f"姓名至少{NAME_MIN}个字，请填写完整的姓名。{how}")
+        return refused("name", "too_short", min=NAME_MIN, example=EXAMPLE_NAME)
     return passed(value)
 
 
@@ -111,46 +85,40 @@ _NOT_AN_ADDRESS_RE = re.compile(r"^(?:不知道|不清楚|不想说|不方便|�
 def check_address(text: str) -> Check:
     """A residential address of 5-200 characters that looks like one ("我住在" removed)."""
     value = _ADDRESS_PREFIX_RE.sub("", normalize_text(text)).rstrip("。.").strip()
-    how = f"请告诉我您的住址，写到门牌号，例如：{EXAMPLE_ADDRESS}。"
     if not value:
-        return failed("empty", f"还没有收到您的住址。{how}")
+        return refused("address", "empty", example=EXAMPLE_ADDRESS)
     if len(value) > ADDRESS_MAX:
-        return failed("too_long", f"住址最多{ADDRESS_MAX}个字，您输入的内容有{len(value)}个字。{how}")
+        return refused("address", "too_long", max=ADDRESS_MAX, n=len(value), example=EXAMPLE_ADDRESS)
     if _NOT_AN_ADDRESS_RE.match(value) or not _ADDRESS_CUE_RE.search(value):
-        return failed(
-            "not_address",
-            f"按照《信访工作条例》第十九条，信访事项需要写明信访人的住址，以便书面告知办理情况。{how}",
-        )
+        return refused("address", "not_address", example=EXAMPLE_ADDRESS)
     if len(value) < ADDRESS_MIN:
-        return failed("too_short", f"住址太简短了，请写到街道（乡镇）、小区和门牌号。{how}")
+        return refused("address", "too_short", example=EXAMPLE_ADDRESS)
     return passed(value)
 
 
 # --- free text -------------------------------------------------------------------------
 
 
-def check_free_text(text: str, field: str, min_len: int, max_len: int = MAX_TEXT_LEN) -> Check:
-    """A free-text answer (facts: min 10, request: min 4) between ``min_len`` and
-    ``max_len`` characters; the message names the field and shows an example.
+def check_free_text(text: str, field: str, min_len: int | None = None, max_len: int | None = None) -> Check:
+    """A free-text answer for ``field`` within the limits of the petition contract
+    (``bot.rules.fields``; ``min_len``/``max_len`` override them); the message names the field
+    and shows an example.
 
     ``value`` keeps the Chinese punctuation of the answer (see tidy_text).
     """
+    spec = BY_SLOT.get(field)
+    low = min_len if min_len is not None else (spec.min_len if spec and spec.min_len else 1)
+    high = max_len if max_len is not None else (spec.max_len if spec and spec.max_len else MAX_TEXT_LEN)
     value = tidy_text(text)
-    label = FIELD_LABELS.get(field, field)
+    name = label(field)
     example = FREE_TEXT_EXAMPLES.get(field)
-    how = f"例如：“{example}”" if example else f"请用至少{min_len}个字说明。"
+    how = message("free_text.example", example=example) if example else message("free_text.at_least", min=low)
     if not value:
-        return failed("empty", f"还没有收到您的{label}。请您具体说明，{how}")
-    if len(value) > max_len:
-        return failed(
-            "too_long",
-            f"您的{label}有{len(value)}个字，超过了{max_len}字的上限。请精简后重新发送，"
-            f"较多的材料可以在提交后补充。{how}",
-        )
-    if len(value) < min_len:
-        return failed(
-            "too_short", f"您的{label}太简短了（至少需要{min_len}个字），请说得具体一些。{how}"
-        )
+        return failed("empty", message("free_text.empty", label=name, how=how))
+    if len(value) > high:
+        return failed("too_long", message("free_text.too_long", label=name, n=len(value), max=high, how=how))
+    if len(value) < low:
+        return failed("too_short", message("free_text.too_short", label=name, min=low, how=how))
     return passed(value)
 
 
@@ -207,9 +175,13 @@ def parse_review_stage(text: str) -> str | None:
     return None
 
 
-def is_barred_after_recheck(stage: str | None) -> bool:
-    """条例 第36条: once 复核 is done, no body accepts the same facts and reasons again."""
-    return stage == "rechecked"
+def is_barred_after_recheck(stage: str | None, same_matter: bool | None) -> bool:
+    """条例 第36条: after 复核, the same facts and reasons are not accepted again by any body.
+
+    Only the same matter is barred: new facts or reasons are a new petition. Even then the
+    petition is registered when the citizen insists (第22条), flagged for a written decision.
+    """
+    return stage == RECHECKED and same_matter is True
 
 
 # --- corrections -----------------------------------------------------------------------

@@ -13,13 +13,12 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from bot.rules.checks import Check, failed, passed
+from bot.rules.checks import Check, failed, passed, refused
+from bot.rules.messages import message
 from bot.rules.text import MAX_TEXT_LEN, normalize_text, spelled_digits_to_arabic
 
 EXAMPLE_MOBILE = "13812345678"
 EXAMPLE_LANDLINE = "0571-88001234"
-_MOBILE_EXAMPLE = f"例如：{EXAMPLE_MOBILE}"
-_LANDLINE_EXAMPLE = f"例如：{EXAMPLE_LANDLINE}"
 
 _RUN_RE = re.compile(r"\+?[0-9(\[][0-9 \-()\[\].\u2010-\u2014]*[0-9]")
 _MOBILE_RE = re.compile(r"1[3-9][0-9]{9}")
@@ -43,7 +42,7 @@ def check_mobile(text: str) -> Check:
     ``value`` is the 11 bare digits, e.g. "13812345678".
     """
     normalized = spelled_digits_to_arabic(normalize_text(text))
-    problem = _text_problem(normalized, "手机号码", "11位手机号码", _MOBILE_EXAMPLE)
+    problem = _text_problem(normalized, "mobile", EXAMPLE_MOBILE)
     if problem:
         return problem
     numbers = list(_candidates(normalized))
@@ -51,9 +50,7 @@ def check_mobile(text: str) -> Check:
         if _is_mobile(number.digits) and not number.foreign:
             return passed(number.digits)
     if not numbers:
-        return failed(
-            "not_found", f"没有在您的回复中找到电话号码。请输入11位手机号码，{_MOBILE_EXAMPLE}。"
-        )
+        return refused("mobile", "not_found", example=EXAMPLE_MOBILE)
     return _mobile_problem(numbers[0])
 
 
@@ -64,7 +61,7 @@ def check_landline(text: str) -> Check:
     "area_code" (no area code), "foreign", "length". ``value`` is like "0571-88001234".
     """
     normalized = normalize_text(text)
-    problem = _text_problem(normalized, "固定电话号码", "固定电话号码（区号+号码）", _LANDLINE_EXAMPLE)
+    problem = _text_problem(normalized, "landline", EXAMPLE_LANDLINE)
     if problem:
         return problem
     numbers = list(_candidates(normalized))
@@ -73,20 +70,15 @@ def check_landline(text: str) -> Check:
         if split and not number.foreign:
             return passed(f"{split[0]}-{split[1]}")
     if not numbers:
-        return failed(
-            "not_found",
-            f"没有在您的回复中找到电话号码。请输入固定电话号码（区号+号码），{_LANDLINE_EXAMPLE}。",
-        )
+        return refused("landline", "not_found", example=EXAMPLE_LANDLINE)
     return _landline_problem(numbers[0])
 
 
-def _text_problem(text: str, what: str, ask: str, example: str) -> Check | None:
+def _text_problem(text: str, kind: str, example: str) -> Check | None:
     if not text:
-        return failed("empty", f"还没有收到您的{what}。请输入{ask}，{example}。")
+        return refused(kind, "empty", example=example)
     if len(text) > MAX_TEXT_LEN:
-        return failed(
-            "too_long", f"您发送的内容太长了（超过{MAX_TEXT_LEN}字）。请只输入{what}，{example}。"
-        )
+        return refused(kind, "too_long", max=MAX_TEXT_LEN, example=example)
     return None
 
 
@@ -138,48 +130,67 @@ def _split_landline(digits: str) -> tuple[str, str] | None:
 def _mobile_problem(number: _Number) -> Check:
     digits = number.digits
     if number.foreign:
-        return failed(
-            "foreign",
-            f"目前只能登记中国大陆的手机号码。请提供11位大陆手机号码，{_MOBILE_EXAMPLE}。",
-        )
+        return refused("mobile", "foreign", example=EXAMPLE_MOBILE)
     if len(digits) == 13 and digits.startswith("14"):
-        return failed(
-            "iot",
-            f"您输入的是13位的物联网卡号码，不能接听电话。请提供11位手机号码，{_MOBILE_EXAMPLE}。",
-        )
+        return refused("mobile", "iot", example=EXAMPLE_MOBILE)
     if _split_landline(digits) or (7 <= len(digits) <= 8 and digits[0] not in "01"):
-        return failed(
-            "landline",
-            f"您提供的是固定电话号码。为了能及时联系您，请提供11位手机号码，{_MOBILE_EXAMPLE}；"
-            "固定电话可以作为第二联系方式另外留给我们。",
-        )
+        return refused("mobile", "landline", example=EXAMPLE_MOBILE)
     if len(digits) == 11 and digits.startswith("1"):
-        return failed(
-            "not_mobile",
-            f"「{digits}」不是有效的手机号码（这个号段不能用于接打电话）。"
-            f"请核对后重新输入，{_MOBILE_EXAMPLE}。",
-        )
-    return failed(
-        "length",
-        f"手机号码应为11位，您输入的号码有{len(digits)}位。请核对后重新输入，{_MOBILE_EXAMPLE}。",
-    )
+        return refused("mobile", "not_mobile", digits=digits, example=EXAMPLE_MOBILE)
+    return refused("mobile", "length", n=len(digits), example=EXAMPLE_MOBILE)
 
 
 def _landline_problem(number: _Number) -> Check:
     digits = number.digits
     if number.foreign:
-        return failed(
-            "foreign",
-            f"目前只能登记中国大陆的电话号码。请输入固定电话号码（区号+号码），{_LANDLINE_EXAMPLE}。",
-        )
+        return refused("landline", "foreign", example=EXAMPLE_LANDLINE)
     if _is_mobile(digits):
-        return failed(
-            "mobile",
-            f"您输入的是手机号码。这里需要的是固定电话号码（区号+号码），{_LANDLINE_EXAMPLE}。",
-        )
+        return refused("landline", "mobile", example=EXAMPLE_LANDLINE)
     if 7 <= len(digits) <= 8 and digits[0] != "0":
-        return failed("area_code", f"请在固定电话号码前加上区号，{_LANDLINE_EXAMPLE}。")
-    return failed(
-        "length",
-        f"固定电话号码应为区号加7至8位号码，您输入的号码有{len(digits)}位。请核对后重新输入，{_LANDLINE_EXAMPLE}。",
-    )
+        return refused("landline", "area_code", example=EXAMPLE_LANDLINE)
+    return refused("landline", "length", n=len(digits), example=EXAMPLE_LANDLINE)
+
+
+# --- the petitioner's contact: a mobile, else a landline, else none (the address) ------------
+MOBILE = "mobile"
+LANDLINE = "landline"
+NO_PHONE = "none"
+CONTACT_TYPES: dict[str, str] = {MOBILE: "手机", LANDLINE: "固定电话", NO_PHONE: "无电话（按住址联系）"}
+_NO_PHONE_RE = re.compile(
+    r"没有?(?:任何)?(?:联系)?电话|无电话|都没有|都没|(?:手机|座机|固话|固定电话)(?:和|、|跟|也)?(?:座机|固话|固定电话|手机)?都没有?"
+)
+_NO_MOBILE_RE = re.compile(r"没有?(?:用)?手机|不用手机|没手机|老人机")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How the agency reaches the petitioner: ``kind`` is a CONTACT_TYPES key."""
+
+    kind: str
+    number: str | None
+
+
+def check_contact(text: str) -> Check:
+    """A mobile number, else a landline, else "没有电话" (then the address is the contact:
+    条例 第19条 asks for name and address only). ``value`` is a ``Contact``.
+
+    Errors: "no_mobile" (says there is no mobile: a landline is asked for), "not_found", and
+    the mobile check's own codes for a number of the wrong form.
+    """
+    mobile = check_mobile(text)
+    if mobile.ok:
+        return passed(Contact(MOBILE, mobile.value))
+    landline = check_landline(text)
+    if landline.ok:
+        return passed(Contact(LANDLINE, landline.value))
+    normalized = spelled_digits_to_arabic(normalize_text(text))
+    has_digits = any(c.isdigit() for c in normalized)
+    if not has_digits and _NO_PHONE_RE.search(normalized):
+        return passed(Contact(NO_PHONE, None))
+    if not has_digits and _NO_MOBILE_RE.search(normalized):
+        return failed("no_mobile", message("contact.mobile_only_missing"))
+    if mobile.error in ("not_found", "empty"):
+        return failed(mobile.error, message("contact.not_found"))
+    if mobile.error == "landline":
+        return landline  # a fixed line of the wrong form: its own explanation
+    return mobile

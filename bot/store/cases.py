@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rules.case_numbers import QUERY_CODE_DIGITS, format_case_no
 from bot.rules.categories import infer_purpose
 from bot.rules.deadlines import case_deadlines, local_date
 from bot.rules.jurisdiction import resolve_place, responsible_unit
@@ -30,8 +31,6 @@ from bot.store.models import (
 
 log = logging.getLogger(__name__)
 
-CASE_NO_PREFIX = "XF"
-QUERY_CODE_DIGITS = 6
 # Compared against when a case does not exist, so both failures take the same path.
 _DUMMY_CODE = "0" * QUERY_CODE_DIGITS
 
@@ -41,6 +40,9 @@ class PriorCase:
     body: str | None
     case_no: str | None
     review_stage: str
+    # After 复核 (第36条): the same facts and reasons (flagged), or the new ones.
+    same_matter_after_recheck: bool | None = None
+    new_facts: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,10 @@ class CaseIntake:
     conversation_id: str
     channel: str
     name: str
-    id_number: str
-    phone: str
+    id_type: str  # bot.rules.documents.ID_TYPES ("none": no 证件 given)
+    id_number: str | None
+    contact_type: str  # bot.rules.phone.CONTACT_TYPES ("none": by address)
+    phone: str | None
     address: str
     location: str
     category: str
@@ -67,10 +71,6 @@ class CaseIntake:
 
 # INSERT ... ON CONFLICT DO UPDATE ... RETURNING, per backend.
 _UPSERT = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
-
-
-def format_case_no(year: int, number: int) -> str:
-    return f"{CASE_NO_PREFIX}{year}{number:06d}"
 
 
 def generate_query_code() -> str:
@@ -132,11 +132,13 @@ async def create_case(
         created_at=now,
         updated_at=now,
         petitioner_name=intake.name,
-        id_number_enc=crypto.encrypt(intake.id_number),
-        id_number_hmac=crypto.index(intake.id_number),
-        id_number_masked=mask_id_number(intake.id_number),
-        phone_enc=crypto.encrypt(intake.phone),
-        phone_masked=mask_phone(intake.phone),
+        id_type=intake.id_type,
+        id_number_enc=crypto.encrypt(intake.id_number) if intake.id_number else None,
+        id_number_hmac=crypto.index(intake.id_number) if intake.id_number else None,
+        id_number_masked=mask_id_number(intake.id_number) if intake.id_number else None,
+        contact_type=intake.contact_type,
+        phone_enc=crypto.encrypt(intake.phone) if intake.phone else None,
+        phone_masked=mask_phone(intake.phone) if intake.phone else None,
         address=intake.address,
         location_text=intake.location,
         **location_fields(place),
@@ -149,6 +151,8 @@ async def create_case(
         prior_body=prior.body if prior else None,
         prior_case_no=prior.case_no if prior else None,
         review_stage=prior.review_stage if prior else None,
+        recheck_same_matter=prior.same_matter_after_recheck if prior else None,
+        new_facts=prior.new_facts if prior else None,
         group_size=intake.group_size,
         litigation=intake.litigation,
         responsible_unit=unit,
@@ -226,16 +230,24 @@ def query_code_matches(crypto: Crypto, case: Case | None, code: str) -> bool:
 
 
 def case_deadlines_of(case: Case) -> dict[str, Any]:
-    """The time limits that apply to ``case`` now (computed from its dates)."""
+    """The time limits that apply to ``case`` now (computed from its dates): the two steps
+    before the responsible body's notice, handling (第34条, or the own procedure of a
+    litigation-related or referred matter) and the citizen's 复查/复核 windows from delivery."""
     return case_deadlines(
-        case.created_at, accepted_at=case.accepted_at, extension_days=case.extension_days
+        case.created_at,
+        accepted_at=case.accepted_at,
+        extension_days=case.extension_days,
+        own_procedure=bool(case.litigation),
+        referred_channel=case.referred_channel,
+        reply_delivered_on=case.reply_delivered_on,
+        review_opinion_delivered_on=case.review_opinion_delivered_on,
     )
 
 
-def reveal_numbers(crypto: Crypto, case: Case) -> dict[str, str]:
+def reveal_numbers(crypto: Crypto, case: Case) -> dict[str, str | None]:
     return {
-        "id_number": crypto.decrypt(case.id_number_enc),
-        "phone": crypto.decrypt(case.phone_enc),
+        "id_number": crypto.decrypt(case.id_number_enc) if case.id_number_enc else None,
+        "phone": crypto.decrypt(case.phone_enc) if case.phone_enc else None,
     }
 
 

@@ -8,13 +8,9 @@ from typing import Any
 
 from sqlalchemy import case as sql_case
 
+from bot.rules.statuses import ACCEPTED, ASSIGNED, RECHECK_REQUESTED, REGISTERED, REVIEW_REQUESTED
 from bot.store.models import Case
 
-REGISTERED = "registered"
-ACCEPTED = "accepted"
-ASSIGNED = "assigned"
-REVIEW_REQUESTED = "review_requested"
-RECHECK_REQUESTED = "recheck_requested"
 
 
 def next_due_column() -> Any:
@@ -28,8 +24,12 @@ def next_due_column() -> Any:
     )
 
 
+# REGISTERED: the 信访部门 registers and forwards or assigns within 15 days (第22条); the body
+# with the matter tells the citizen in writing that it received it and how it will be handled
+# (第23条; not "whether accepted", the 2005 wording). ACCEPTED/ASSIGNED: the 60 days of 第34条,
+# owed only for 第31条(六) matters; a matter following its own procedure has no handling_due.
 NEXT_DUE_LABELS = {
-    REGISTERED: ("告知是否受理", "第二十二条、第二十三条"),
+    REGISTERED: ("登记转送，书面告知接收情况以及处理途径和程序", "第二十二条、第二十三条"),
     ACCEPTED: ("办结并书面答复", "第三十四条"),
     ASSIGNED: ("办结并书面答复", "第三十四条"),
     REVIEW_REQUESTED: ("出具复查意见", "第三十五条"),

@@ -26,6 +26,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from bot.rules.statuses import REGISTERED, STATUS_LABELS  # noqa: F401  (re-exported)
+
 # Stable constraint names, so that migrations can refer to them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -37,19 +39,7 @@ NAMING_CONVENTION = {
 
 # Workflow states of a case. The intake registers; staff move a case on in the console
 # (bot/store/workflow.py holds the transitions and their time limits).
-STATUS_REGISTERED = "registered"
-STATUS_LABELS: dict[str, str] = {
-    "registered": "已登记，待受理",
-    "accepted": "已受理，正在办理",
-    "not_accepted": "不予受理",
-    "assigned": "已交办责任单位",
-    "replied": "已书面答复",
-    "closed": "已办结",
-    "review_requested": "复查中",
-    "reviewed": "已出具复查意见",
-    "recheck_requested": "复核中",
-    "rechecked": "已出具复核意见",
-}
+STATUS_REGISTERED = REGISTERED
 
 
 def utcnow() -> datetime:
@@ -103,11 +93,15 @@ class Case(Base):
 
     # Petitioner (信访人)
     petitioner_name: Mapped[str] = mapped_column(String(64))
-    id_number_enc: Mapped[str] = mapped_column(Text)
-    id_number_hmac: Mapped[str] = mapped_column(String(64), index=True)
-    id_number_masked: Mapped[str] = mapped_column(String(32))
-    phone_enc: Mapped[str] = mapped_column(Text)
-    phone_masked: Mapped[str] = mapped_column(String(32))
+    id_number_enc: Mapped[str | None] = mapped_column(Text)
+    id_number_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(32))
+    # 证件类型 (bot/rules/fields.py ID_TYPES); the number is encrypted whatever its type.
+    id_type: Mapped[str] = mapped_column(String(32), default="resident_id", server_default="resident_id")
+    # A mobile, a landline, or none (then the address is the contact, 条例 第19条).
+    contact_type: Mapped[str] = mapped_column(String(16), default="mobile", server_default="mobile")
+    phone_enc: Mapped[str | None] = mapped_column(Text)
+    phone_masked: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(255))
 
     # Where the problem arose (问题属地)
@@ -128,6 +122,10 @@ class Case(Base):
     review_stage: Mapped[str | None] = mapped_column(String(32))
     group_size: Mapped[int] = mapped_column(Integer, default=1)
     litigation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # After 复核 (第36条): True when the citizen insists on the same facts and reasons (flagged
+    # for a written decision by staff); ``new_facts`` when they bring new facts or reasons.
+    recheck_same_matter: Mapped[bool | None] = mapped_column(Boolean)
+    new_facts: Mapped[str | None] = mapped_column(Text)
 
     # Routing and time limits
     responsible_unit: Mapped[str] = mapped_column(String(128), index=True)
@@ -152,6 +150,10 @@ class Case(Base):
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reply_text: Mapped[str | None] = mapped_column(Text)
     review_request_due: Mapped[date | None] = mapped_column(Date)
+    # The day the citizen received the written reply / the 复查 opinion: the 30-day 复查 and
+    # 复核 windows run from these (第35条、第36条), never from when staff recorded them.
+    reply_delivered_on: Mapped[date | None] = mapped_column(Date)
+    review_opinion_delivered_on: Mapped[date | None] = mapped_column(Date)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # 复查 (第35条) and 复核 (第36条): dates the request / opinion were received or given.
     review_requested_on: Mapped[date | None] = mapped_column(Date)

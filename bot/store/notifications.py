@@ -8,13 +8,15 @@ with a growing delay and stay visible in the console until sent.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.rules.deadlines import local_date
+from bot.rules.cn_dates import cn_date
+from bot.rules.deadlines import review_request_due
 from bot.rules.jurisdiction import load_jurisdiction
+from bot.store.delivery import REPLY_KIND, REVIEW_OPINION_KIND, record_chat_delivery
 from bot.store.models import Case, Notification
 
 PENDING = "pending"
@@ -45,12 +47,7 @@ MAX_RETRY_DELAY = timedelta(hours=1)
 ERROR_MAX = 255
 
 
-def _cn(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = local_date(value)
-    return f"{value.year}年{value.month}月{value.day}日"
+_cn = cn_date
 
 
 def _excerpt(text: str | None) -> str:
@@ -60,27 +57,80 @@ def _excerpt(text: str | None) -> str:
     return text[:CHAT_TEXT_MAX] + "……（内容较长，以书面答复全文为准）"
 
 
-def compose_notification(kind: str, case: Case) -> str:
+# Documents whose delivery starts the citizen's 复查/复核 window, and what they are called.
+DOCUMENT_KINDS = {REPLY_KIND: "书面答复", REVIEW_OPINION_KIND: "复查意见"}
+ROLL_OVER = "期满日遇法定节假日或休息日的，顺延至其后的第一个工作日"
+
+
+def carries_whole_document(kind: str, case: Case) -> bool:
+    """Whether the chat message of ``kind`` holds the whole reply / 复查 opinion (a long one is
+    cut, and then the message does not deliver it)."""
+    text = case.reply_text if kind == REPLY_KIND else case.review_opinion
+    return len((text or "").strip()) <= CHAT_TEXT_MAX
+
+
+def follows_own_procedure(case: Case) -> bool:
+    """A matter flagged as litigation-related or referred to another procedure: its handling
+    follows that procedure's time limits, not the 60 days of 第34条."""
+    return bool(case.litigation or case.referred_channel)
+
+
+def _window(kind: str, case: Case, today: date | None) -> str:
+    """When the 复查/复核 window of a reply / 复查 opinion ends, as the message can tell it."""
+    document = DOCUMENT_KINDS[kind]
+    action = "复查" if kind == REPLY_KIND else "复核"
+    delivered = case.reply_delivered_on if kind == REPLY_KIND else case.review_opinion_delivered_on
+    if delivered is not None:
+        return f"您于{_cn(delivered)}收到{document}，请求{action}的期限至{_cn(review_request_due(delivered))}。"
+    if today is not None and carries_whole_document(kind, case):
+        return (
+            f"本消息即向您送达{document}，请求{action}的期限自今天（{_cn(today)}）起算，"
+            f"至{_cn(review_request_due(today))}。"
+        )
+    return f"{document}全文将另行送达，请求{action}的期限自您收到之日起计算。"
+
+
+def compose_notification(kind: str, case: Case, today: date | None = None) -> str:
     """The polite Chinese message telling the citizen what happened, what comes next, by
-    when, and under which article of 《信访工作条例》."""
+    when, and under which article of 《信访工作条例》.
+
+    ``today`` is the day the message is (to be) shown: a reply or 复查 opinion shown in the
+    chat is delivered that day, and its request window is counted from it.
+    """
     j = load_jurisdiction()
     head = f"【信访件办理进度】您好！您反映的事项（信访件编号：{case.case_no}）"
     lookup = "您可以随时说「查一下我的信访件」查询办理进度。"
+    own = follows_own_procedure(case)
+    if kind == "accepted" and own:
+        return (
+            f"{head}已于{_cn(case.accepted_at)}受理，正在办理。依据《信访工作条例》第二十三条，现告知"
+            "接收情况以及处理途径和程序：该事项涉及诉讼、仲裁、行政复议等法定程序，依照相应法定程序"
+            "处理（第二十二条、第三十一条），办理期限按该程序自身的规定，不适用第三十四条60日的"
+            f"办结期限。请留意上诉、申请再审、申请仲裁、申请行政复议等法定期限，不要因为信访而耽误。{lookup}"
+        )
     if kind == "accepted":
         return (
-            f"{head}已于{_cn(case.accepted_at)}受理，正在办理。依据《信访工作条例》第三十四条，"
-            f"将在{_cn(case.handling_due)}前办结并书面答复您；情况复杂需要延期的，会告知您理由。{lookup}"
+            f"{head}已于{_cn(case.accepted_at)}受理，正在办理。依据《信访工作条例》第二十三条，现告知"
+            "接收情况以及处理途径和程序：该事项将调查核实后出具处理意见（第三十一条第（六）项）；"
+            f"依据第三十四条，自受理之日起60日内，即{_cn(case.handling_due)}前办结并书面答复您；"
+            f"情况复杂的，经本机关负责人批准可以延长，延长不超过30日，并会告知您延期理由。{lookup}"
+        )
+    if kind == "assigned" and own:
+        return (
+            f"{head}已交由{case.responsible_unit}办理（《信访工作条例》第二十二条），依照相应法定程序"
+            f"的期限办理（第三十一条），不适用第三十四条60日的办结期限。{lookup}"
         )
     if kind == "assigned":
         return (
             f"{head}已交由{case.responsible_unit}办理（《信访工作条例》第二十二条）。"
-            f"办理期限至{_cn(case.handling_due)}（第三十四条）。{lookup}"
+            f"办结并书面答复的期限至{_cn(case.handling_due)}（第三十四条：受理之日起60日）。{lookup}"
         )
     if kind == "not_accepted":
         return (
             f"{head}经审查，不作为信访事项受理。理由：{case.not_accepted_reason}\n"
             f"依据《信访工作条例》第二十二条、第三十一条（诉访分离），该事项请通过以下渠道依法解决："
-            f"{case.referred_channel}。如有疑问，可拨打{j.hotline}咨询。"
+            f"{case.referred_channel}。办理期限依照该程序自身的规定，不适用第三十四条60日的办结期限。"
+            f"如有疑问，可拨打{j.hotline}咨询。"
         )
     if kind == "extended":
         return (
@@ -91,7 +141,7 @@ def compose_notification(kind: str, case: Case) -> str:
         return (
             f"{head}已作出书面答复：\n{_excerpt(case.reply_text)}\n"
             f"如您对处理意见不服，依据《信访工作条例》第三十五条，可以自收到书面答复之日起30日内"
-            f"（{_cn(case.review_request_due)}前）向原办理机关的上一级机关请求复查。"
+            f"向原办理机关的上一级机关请求复查（{ROLL_OVER}）。{_window(kind, case, today)}"
         )
     if kind == "closed":
         return f"{head}已办结。感谢您对信访工作的理解和支持。{lookup}"
@@ -104,7 +154,7 @@ def compose_notification(kind: str, case: Case) -> str:
         return (
             f"{head}的复查意见如下：\n{_excerpt(case.review_opinion)}\n"
             f"如您对复查意见不服，依据《信访工作条例》第三十六条，可以自收到复查意见之日起30日内"
-            f"（{_cn(case.recheck_request_due)}前）向复查机关的上一级机关请求复核。"
+            f"向复查机关的上一级机关请求复核（{ROLL_OVER}）。{_window(kind, case, today)}"
         )
     if kind == "recheck_requested":
         return (
@@ -166,7 +216,21 @@ async def claim(session: AsyncSession, notification_id: int, *, now: datetime, l
     return result.rowcount == 1
 
 
+def refresh_for_delivery(notification: Notification, case: Case, today: date) -> bool:
+    """Before a reply / 复查 opinion is sent: its request window is counted from the day it is
+    shown, so the text is composed again for ``today``. True when the text changed."""
+    if notification.kind not in DOCUMENT_KINDS:
+        return False
+    text = compose_notification(notification.kind, case, today)
+    if text == notification.text:
+        return False
+    notification.text = text
+    return True
+
+
 async def mark_sent(session: AsyncSession, notification_id: int, *, via: str, now: datetime) -> None:
+    """The notification reached the citizen's conversation; a reply or 复查 opinion it carried
+    counts as delivered today (bot.store.delivery). Flushes, no commit."""
     await session.execute(
         update(Notification)
         .where(Notification.id == notification_id)
@@ -181,6 +245,13 @@ async def mark_sent(session: AsyncSession, notification_id: int, *, via: str, no
         )
         .execution_options(synchronize_session=False)
     )
+    notification = await session.get(Notification, notification_id)
+    if notification is not None and notification.kind in DOCUMENT_KINDS:
+        case = await session.get(Case, notification.case_id)
+        await record_chat_delivery(
+            session, notification, case, now=now,
+            whole=carries_whole_document(notification.kind, case),
+        )
 
 
 async def mark_failed(

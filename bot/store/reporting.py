@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rules.case_numbers import looks_like_case_no_prefix
 from bot.rules.deadlines import TZ, local_date
 from bot.store.crypto import Crypto
 from bot.store.models import STATUS_LABELS, Case
@@ -24,7 +25,6 @@ from bot.store.workflow import OPEN_STATUSES
 GROUP_MIN = 5  # 集体访: five or more people (第20条: at most 5 representatives)
 UNKNOWN_PLACE = "未明确"
 PER_PAGE = 50
-CASE_NO_RE = re.compile(r"^XF\d{4,11}$", re.IGNORECASE)
 ID_RE = re.compile(r"^\d{17}[\dXx]$")
 
 CHANNEL_LABELS = {
@@ -107,7 +107,7 @@ def _escape_like(text: str) -> str:
 def query_kind(q: str) -> str:
     """What a search box entry looks like: "case_no", "id_number" or "text"."""
     compact = re.sub(r"[\s\-]", "", q.strip())
-    if CASE_NO_RE.match(compact):
+    if looks_like_case_no_prefix(compact):
         return "case_no"
     if ID_RE.match(compact):
         return "id_number"

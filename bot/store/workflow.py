@@ -8,6 +8,12 @@
                       review_opinion ─► reviewed ─recheck_request (复核, ≤30 days)─► recheck_requested
                       recheck_opinion ─► rechecked (same facts and reasons not accepted again)
 
+The 复查/复核 windows run from the day the citizen received the reply / the 复查 opinion:
+staff record how and when it was delivered (with the step, or later with reply_delivery /
+review_opinion_delivery); shown in the chat, it is delivered that day (bot.store.delivery).
+Only a request received after that window is late. A matter flagged as litigation-related
+or referred elsewhere follows its own procedure's limits, not the 60 days of 第34条.
+
 Every transition checks the status it starts from and its inputs, updates the deadlines,
 writes the case history (``case_events``) and the audit log, and queues the notification of
 the citizen in the same transaction. Data functions take the caller's session; none commits.
@@ -24,32 +30,42 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rules.cn_dates import cn_date
 from bot.rules.deadlines import (
     EXTENSION_MAX_DAYS,
     handling_due,
     local_date,
     objection_due,
+    receipt_notice_due,
+    receipt_notice_due_latest,
     review_opinion_due,
-    review_request_due,
 )
 from bot.rules.jurisdiction import load_jurisdiction
+from bot.rules.statuses import (
+    ACCEPTED,
+    ASSIGNED,
+    CLOSED,
+    NOT_ACCEPTED,
+    RECHECK_REQUESTED,
+    RECHECKED,
+    REGISTERED,
+    REPLIED,
+    REVIEW_REQUESTED,
+    REVIEWED,
+)
 from bot.rules.text import normalize_text
 from bot.store.cases import add_audit
 from bot.store.due import owed_next
+from bot.store.delivery import (
+    CHAT,
+    DELIVERY_METHODS,
+    set_reply_delivered,
+    set_review_opinion_delivered,
+)
 from bot.store.models import STATUS_LABELS, Case, CaseEvent, Notification
-from bot.store.notifications import compose_notification, queue_notification
+from bot.store.notifications import compose_notification, follows_own_procedure, queue_notification
 from bot.web.auth import Permission, Principal
 
-REGISTERED = "registered"
-ACCEPTED = "accepted"
-NOT_ACCEPTED = "not_accepted"
-ASSIGNED = "assigned"
-REPLIED = "replied"
-CLOSED = "closed"
-REVIEW_REQUESTED = "review_requested"
-REVIEWED = "reviewed"
-RECHECK_REQUESTED = "recheck_requested"
-RECHECKED = "rechecked"
 
 # Statuses in which the agency still owes the citizen something, and by when.
 OPEN_STATUSES = (REGISTERED, ACCEPTED, ASSIGNED, REVIEW_REQUESTED, RECHECK_REQUESTED)
@@ -133,6 +149,14 @@ TRANSITIONS: dict[str, Transition] = {
             "recheck_opinion", "出具复核意见", Permission.CASE_APPROVE, (RECHECK_REQUESTED,),
             RECHECKED, True, "第三十六条",
         ),
+        Transition(
+            "reply_delivery", "登记书面答复送达", Permission.CASE_WORK, (REPLIED, CLOSED), None,
+            False, "第三十五条",
+        ),
+        Transition(
+            "review_opinion_delivery", "登记复查意见送达", Permission.CASE_WORK, (REVIEWED, CLOSED),
+            None, False, "第三十六条",
+        ),
     )
 }
 
@@ -169,8 +193,11 @@ class DeadlineRow:
     rule: str
     due: date | None
     done_on: date | None
-    state: str  # "done", "overdue", "due_soon", "pending", "expired" (a citizen's window)
+    # "done", "overdue", "due_soon", "pending", "expired" (a citizen's window), "waiting" (a
+    # citizen's window not started: the document is not delivered yet), "own_procedure"
+    state: str
     owed_by_agency: bool = True
+    due_text: str = ""  # shown instead of a date when there is none
 
 
 def _state(due: date | None, done_on: date | None, today: date, soon: int, agency: bool) -> str:
@@ -189,44 +216,72 @@ def _day(value: datetime | None) -> date | None:
     return local_date(value) if value is not None else None
 
 
+REVIEW_WINDOW_RULE = "收到{document}之日起30日（期满日遇节假日顺延至其后第一个工作日）"
+
+
 def deadline_rows(case: Case, today: date, due_soon_days: int) -> list[DeadlineRow]:
     """Every time limit that applies to ``case`` so far, with what has been done."""
     rows: list[DeadlineRow] = []
 
-    def add(label, article, rule, due, done_on, agency=True):
+    def add(label, article, rule, due, done_on, agency=True, state=None, due_text=""):
         rows.append(
             DeadlineRow(
                 label, article, rule, due, done_on,
-                _state(due, done_on, today, due_soon_days, agency), agency,
+                state or _state(due, done_on, today, due_soon_days, agency), agency, due_text,
             )
         )
 
-    decided = _day(case.accepted_at) or _day(case.not_accepted_at)
-    add("告知是否受理", "第二十二条、第二十三条", "收到之日起15日", case.acceptance_notice_due, decided)
+    received = _day(case.created_at)
+    # Two steps before the citizen hears from the responsible body (第22条, 第23条).
+    add("登记并转送、交办", "第二十二条", "信访部门收到之日起15日", case.acceptance_notice_due,
+        _day(case.assigned_at) or _day(case.not_accepted_at))
+    assigned = _day(case.assigned_at)
+    add(
+        "书面告知接收情况以及处理途径和程序", "第二十三条",
+        "有权处理的机关收到之日起15日（网上信访含转送合计最长约30日）",
+        receipt_notice_due(assigned) if assigned else receipt_notice_due_latest(received),
+        _day(case.accepted_at) or _day(case.not_accepted_at),
+    )
     if case.objection_due is not None:
         # The unit's window, not a duty of the agency: it is open or it has passed.
         add(
             "责任单位提出异议", "第二十三条", "交办之日起5个工作日（按法定节假日安排）",
             case.objection_due, None, False,
         )
-    if case.accepted_at is not None:
-        rule = "受理之日起60日"
+    if case.referred_channel:
+        add("依法定程序办理", "第二十二条、第三十一条",
+            f"已引导至{case.referred_channel}，按该程序自身的期限办理（不适用第三十四条60日期限）",
+            None, None, False, "own_procedure", "按该程序期限")
+    elif case.accepted_at is not None and follows_own_procedure(case):
+        add("办结并书面答复", "第三十一条",
+            "涉法涉诉事项：依照诉讼、仲裁、行政复议等相应法定程序的期限办理（不适用第三十四条60日期限）",
+            None, _day(case.replied_at), True,
+            "done" if case.replied_at else "own_procedure", "按该程序期限")
+    elif case.accepted_at is not None:
+        rule = "受理之日起60日（第三十一条第（六）项事项）"
         if case.extension_days:
             rule += f"，经批准延长{case.extension_days}日"
         add("办结并书面答复", "第三十四条", rule, case.handling_due, _day(case.replied_at))
-    if case.review_request_due is not None:
-        add(
-            "信访人请求复查", "第三十五条", "收到书面答复之日起30日", case.review_request_due,
-            case.review_requested_on, False,
-        )
+    if case.replied_at is not None:
+        rule = REVIEW_WINDOW_RULE.format(document="书面答复")
+        if case.reply_delivered_on:
+            rule += f"；{cn(case.reply_delivered_on)}送达"
+        waiting = case.reply_delivered_on is None and case.review_requested_on is None
+        due = case.review_request_due if case.reply_delivered_on else None
+        add("信访人请求复查", "第三十五条", rule, due, case.review_requested_on,
+            False, "waiting" if waiting else None, "待送达后起算" if waiting else "")
     if case.review_opinion_due is not None:
         add("出具复查意见", "第三十五条", "收到复查请求之日起30日", case.review_opinion_due,
             case.review_opinion_on)
-    if case.recheck_request_due is not None:
-        add(
-            "信访人请求复核", "第三十六条", "收到复查意见之日起30日", case.recheck_request_due,
-            case.recheck_requested_on, False,
-        )
+    if case.review_opinion_on is not None:
+        rule = REVIEW_WINDOW_RULE.format(document="复查意见")
+        if case.review_opinion_delivered_on:
+            rule += f"；{cn(case.review_opinion_delivered_on)}送达"
+        waiting = case.review_opinion_delivered_on is None and case.recheck_requested_on is None
+        due = case.recheck_request_due if case.review_opinion_delivered_on else None
+        add("信访人请求复核", "第三十六条", rule, due,
+            case.recheck_requested_on, False, "waiting" if waiting else None,
+            "待送达后起算" if waiting else "")
     if case.recheck_opinion_due is not None:
         add("出具复核意见", "第三十六条", "收到复核请求之日起30日（听证时间不计入）",
             case.recheck_opinion_due, case.recheck_opinion_on)
@@ -264,6 +319,37 @@ def _date(form: Mapping[str, str], key: str, label: str, today: date) -> date:
     return value
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """How a reply / 复查 opinion reached the citizen, and when (None: not yet known)."""
+
+    method: str
+    on: date | None
+
+    def describe(self) -> str:
+        label = DELIVERY_METHODS[self.method]
+        if self.on is not None:
+            return f"{label}，{cn(self.on)}送达"
+        if self.method == CHAT:
+            return f"{label}，信访人在对话中看到之日为送达日"
+        return f"{label}，送达日期待登记"
+
+
+def _delivery(form: Mapping[str, str], today: date, earliest: date, *, required: bool) -> Delivery:
+    """The delivery fields of a form: ``delivery_method`` and ``delivered_on``."""
+    method = (form.get("delivery_method") or CHAT).strip()
+    if method not in DELIVERY_METHODS:
+        raise WorkflowError("请选择送达方式。")
+    if not (form.get("delivered_on") or "").strip():
+        if required:
+            raise WorkflowError("请填写送达日期（信访人收到之日）。")
+        return Delivery(method, None)
+    on = _date(form, "delivered_on", "送达日期", today)
+    if on < earliest:
+        raise WorkflowError(f"送达日期不能早于{cn(earliest)}。")
+    return Delivery(method, on)
+
+
 def known_units() -> list[str]:
     """Units staff can assign to: the routing table's units and the 街道/镇 governments."""
     j = load_jurisdiction()
@@ -278,8 +364,7 @@ def known_units() -> list[str]:
     return units
 
 
-def cn(value: date | None) -> str:
-    return f"{value.year}年{value.month}月{value.day}日" if value else ""
+cn = cn_date
 
 
 # --- transitions ---------------------------------------------------------------------------
@@ -297,14 +382,21 @@ class Change:
 def _accept(case: Case, form: Mapping[str, str], now: datetime, today: date) -> Change:
     note = _text(form, "note", "备注", required=False)
     case.accepted_at = now
-    case.handling_due = handling_due(today, case.extension_days)
-    late = today > case.acceptance_notice_due
-    text = f"受理，办理期限至{cn(case.handling_due)}"
+    notice_due = receipt_notice_due_latest(local_date(case.created_at))
+    late = today > notice_due
+    if follows_own_procedure(case):
+        # 第31条(一)-(五): the procedure's own limits, no 60 days (第34条) to state or track.
+        case.handling_due = None
+        text = "受理，涉法涉诉事项依照相应法定程序的期限办理"
+    else:
+        case.handling_due = handling_due(today, case.extension_days)
+        text = f"受理，办理期限至{cn(case.handling_due)}"
     if late:
-        text += f"（已超过{cn(case.acceptance_notice_due)}的告知期限）"
+        text += f"（已超过{cn(notice_due)}的告知期限）"
     if note:
         text += f"。备注：{note}"
-    return Change(text, {"handling_due": case.handling_due.isoformat(), "late": late}, "accepted")
+    due = case.handling_due.isoformat() if case.handling_due else None
+    return Change(text, {"handling_due": due, "late": late}, "accepted")
 
 
 def _not_accept(case: Case, form: Mapping[str, str], now: datetime, today: date) -> Change:
@@ -360,6 +452,8 @@ def _objection(case: Case, form: Mapping[str, str], now: datetime, today: date) 
 
 
 def _extend(case: Case, form: Mapping[str, str], now: datetime, today: date) -> Change:
+    if case.handling_due is None:
+        raise WorkflowError("该事项依照相应法定程序的期限办理，不适用第三十四条的延期。")
     remaining = EXTENSION_MAX_DAYS - case.extension_days
     if remaining <= 0:
         raise WorkflowError(f"办理期限已延长{case.extension_days}日，依据第三十四条最多延长30日。")
@@ -385,15 +479,36 @@ def _extend(case: Case, form: Mapping[str, str], now: datetime, today: date) -> 
 
 def _reply(case: Case, form: Mapping[str, str], now: datetime, today: date) -> Change:
     text = _text(form, "reply", "书面答复", required=True, low=REPLY_MIN, high=REPLY_MAX)
+    delivery = _delivery(form, today, local_date(case.created_at), required=False)
     case.replied_at = now
     case.reply_text = text
-    case.review_request_due = review_request_due(today)
+    case.reply_delivered_on = None
+    case.review_request_due = None
+    note = f"书面答复（{delivery.describe()}）"
+    if delivery.on is not None:
+        note += f"，复查请求期限至{cn(set_reply_delivered(case, delivery.on))}"
+    else:
+        note += "，复查请求期限自送达之日起算"
     late = case.handling_due is not None and today > case.handling_due
-    note = f"书面答复，复查请求期限至{cn(case.review_request_due)}"
     if late:
         note += f"（已超过{cn(case.handling_due)}的办理期限）"
-    return Change(note, {"late": late, "review_request_due": case.review_request_due.isoformat()},
+    due = case.review_request_due.isoformat() if case.review_request_due else None
+    return Change(note, {"late": late, "delivery_method": delivery.method, "review_request_due": due},
                   "replied")
+
+
+def _reply_delivery(case: Case, form: Mapping[str, str], now: datetime, today: date) -> Change:
+    if case.replied_at is None:
+        raise WorkflowError("尚未登记书面答复。", conflict=True)
+    if case.review_requested_on is not None:
+        raise WorkflowError("已登记复查请求，无需再登记送达。", conflict=True)
+    delivery = _delivery(form, today, local_date(case.replied_at), required=True)
+    due = set_reply_delivered(case, delivery.on)
+    return Change(
+        f"书面答复送达（{delivery.describe()}），复查请求期限至{cn(due)}",
+        {"delivery_method": delivery.method, "delivered_on": delivery.on.isoformat(),
+         "review_request_due": due.isoformat()},
+    )
 
 
 def _close(case: Case, form: Mapping[str, str], now: datetime, today: date) -> Change:
@@ -409,10 +524,11 @@ def _review_request(case: Case, form: Mapping[str, str], now: datetime, today: d
     replied = _day(case.replied_at)
     if replied is not None and received < replied:
         raise WorkflowError("收到复查请求的日期不能早于书面答复日期。")
-    if case.review_request_due is not None and received > case.review_request_due:
+    # Late only against the window counted from delivery (None: not delivered yet, never late).
+    if case.reply_delivered_on is not None and received > case.review_request_due:
         raise WorkflowError(
-            f"复查请求应在收到书面答复之日起30日内提出（第三十五条），期限已于"
-            f"{cn(case.review_request_due)}届满。"
+            f"复查请求应在收到书面答复之日起30日内提出（第三十五条）。书面答复于"
+            f"{cn(case.reply_delivered_on)}送达，期限已于{cn(case.review_request_due)}届满。"
         )
     note = _text(form, "note", "备注", required=False)
     case.review_requested_on = received
@@ -428,13 +544,31 @@ def _review_opinion(case: Case, form: Mapping[str, str], now: datetime, today: d
     given = _date(form, "given_on", "复查意见的日期", today)
     if case.review_requested_on is not None and given < case.review_requested_on:
         raise WorkflowError("复查意见的日期不能早于收到复查请求的日期。")
+    delivery = _delivery(form, today, given, required=False)
     case.review_opinion = opinion
     case.review_opinion_on = given
-    case.recheck_request_due = review_request_due(given)
+    case.review_opinion_delivered_on = None
+    case.recheck_request_due = None
+    note = f"出具复查意见（{cn(given)}；{delivery.describe()}）"
+    if delivery.on is not None:
+        note += f"，复核请求期限至{cn(set_review_opinion_delivered(case, delivery.on))}"
+    else:
+        note += "，复核请求期限自送达之日起算"
     late = case.review_opinion_due is not None and given > case.review_opinion_due
+    return Change(note, {"late": late, "delivery_method": delivery.method}, "reviewed")
+
+
+def _review_opinion_delivery(case: Case, form: Mapping[str, str], now: datetime, today: date) -> Change:
+    if case.review_opinion_on is None:
+        raise WorkflowError("尚未登记复查意见。", conflict=True)
+    if case.recheck_requested_on is not None:
+        raise WorkflowError("已登记复核请求，无需再登记送达。", conflict=True)
+    delivery = _delivery(form, today, case.review_opinion_on, required=True)
+    due = set_review_opinion_delivered(case, delivery.on)
     return Change(
-        f"出具复查意见（{cn(given)}），复核请求期限至{cn(case.recheck_request_due)}",
-        {"late": late}, "reviewed",
+        f"复查意见送达（{delivery.describe()}），复核请求期限至{cn(due)}",
+        {"delivery_method": delivery.method, "delivered_on": delivery.on.isoformat(),
+         "recheck_request_due": due.isoformat()},
     )
 
 
@@ -446,10 +580,10 @@ def _recheck_request(case: Case, form: Mapping[str, str], now: datetime, today: 
     received = _date(form, "received_on", "收到复核请求的日期", today)
     if received < case.review_opinion_on:
         raise WorkflowError("收到复核请求的日期不能早于复查意见的日期。")
-    if case.recheck_request_due is not None and received > case.recheck_request_due:
+    if case.review_opinion_delivered_on is not None and received > case.recheck_request_due:
         raise WorkflowError(
-            f"复核请求应在收到复查意见之日起30日内提出（第三十六条），期限已于"
-            f"{cn(case.recheck_request_due)}届满。"
+            f"复核请求应在收到复查意见之日起30日内提出（第三十六条）。复查意见于"
+            f"{cn(case.review_opinion_delivered_on)}送达，期限已于{cn(case.recheck_request_due)}届满。"
         )
     case.recheck_requested_on = received
     case.recheck_opinion_due = review_opinion_due(received)
@@ -484,6 +618,8 @@ _APPLY = {
     "review_opinion": _review_opinion,
     "recheck_request": _recheck_request,
     "recheck_opinion": _recheck_opinion,
+    "reply_delivery": _reply_delivery,
+    "review_opinion_delivery": _review_opinion_delivery,
 }
 assert set(_APPLY) == set(TRANSITIONS)
 
@@ -500,7 +636,13 @@ def available(case: Case, principal: Principal) -> list[Transition]:
             case.review_opinion_on is None or case.recheck_requested_on is not None
         ):
             continue
-        if t.name == "extend" and case.extension_days >= EXTENSION_MAX_DAYS:
+        if t.name == "extend" and (case.extension_days >= EXTENSION_MAX_DAYS or case.handling_due is None):
+            continue
+        if t.name == "reply_delivery" and (case.replied_at is None or case.review_requested_on):
+            continue
+        if t.name == "review_opinion_delivery" and (
+            case.review_opinion_on is None or case.recheck_requested_on is not None
+        ):
             continue
         result.append(t)
     return result
@@ -582,7 +724,7 @@ async def perform(
     )
     notification = None
     if transition.notify and change.notify:
-        text = compose_notification(change.notify, case)
+        text = compose_notification(change.notify, case, today)
         notification = await queue_notification(
             session, case, change.notify, text, actor=actor.name, now=now
         )

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from bot.rules.case_numbers import is_case_no, is_query_code
 from bot.rules.deadlines import local_date
 from bot.store import cases as store
 from bot.store.crypto import Crypto
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
-CASE_NO_RE = re.compile(r"^XF\d{10,11}$")
-QUERY_CODE_RE = re.compile(r"^\d{6}$")
 
 STATUS_NOT_FOUND = "未找到对应的信访件，请核对信访件编号和查询码。"
 REVEAL_FORBIDDEN = "您无权查看完整的证件号码和手机号码。"
@@ -154,7 +153,7 @@ async def get_case(request: web.Request) -> web.Response:
         await authorize_reveal(request)
     case_no = normalize_case_no(request.match_info["case_no"])
     async with request.app[SESSIONMAKER]() as session:
-        case = await store.get_case(session, case_no) if CASE_NO_RE.match(case_no) else None
+        case = await store.get_case(session, case_no) if is_case_no(case_no) else None
         if case is None:
             raise ApiError(404, "not_found", CASE_NOT_FOUND)
         numbers = None
@@ -220,7 +219,7 @@ async def case_status(request: web.Request) -> web.Response:
 
     # Count the attempt first (atomic), so parallel guesses cannot slip past the limit, and
     # give it back when the lookup succeeds: only failed lookups use up the window.
-    well_formed = bool(CASE_NO_RE.match(case_no))
+    well_formed = bool(is_case_no(case_no))
     case_key = case_no if well_formed else "malformed"  # bounded number of counters
     counted = [(limits.per_case, case_key), (limits.per_requester, requester)]
     over = []
@@ -235,7 +234,7 @@ async def case_status(request: web.Request) -> web.Response:
     crypto = request.app[CRYPTO]
     async with request.app[SESSIONMAKER]() as session:
         case = await store.get_case(session, case_no) if well_formed else None
-    valid_code = bool(QUERY_CODE_RE.match(code))
+    valid_code = is_query_code(code)
     if not store.query_code_matches(crypto, case if valid_code else None, code):
         log.info("status lookup failed (case %s)", case_no if case is not None else "?")
         raise ApiError(404, "not_found", STATUS_NOT_FOUND)

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.rules.deadlines import local_date, log_calendar_coverage
 from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker, ping
@@ -76,6 +77,12 @@ async def rate_limit_ctx(app: web.Application) -> AsyncIterator[None]:
             await client.aclose()
 
 
+async def check_holiday_calendar(app: web.Application) -> None:
+    """Warn at start-up when the official holiday calendar does not cover the coming 90 days
+    (working days and review windows there would be counted Monday-Friday)."""
+    log_calendar_coverage(log, local_date(app[CLOCK]()))
+
+
 # --- health ------------------------------------------------------------------------------------
 
 
@@ -140,6 +147,7 @@ async def init_app(
     )
     app.cleanup_ctx.append(database_ctx)
     app.cleanup_ctx.append(rate_limit_ctx)
+    app.on_startup.append(check_holiday_calendar)
     setup_middlewares(app, settings)
     setup_routes(app)
     return app

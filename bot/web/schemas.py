@@ -13,68 +13,23 @@ from typing import Any
 
 from bot.rules.categories import PURPOSES, category_names, is_litigation_related
 from bot.rules.checks import Check
-from bot.rules.idcard import check_id_number
+from bot.rules.documents import ID_TYPES, NO_DOCUMENT, Document, check_document
+from bot.rules.fields import BY_API, RECHECKED, REVIEW_STAGES, label
 from bot.rules.jurisdiction import load_jurisdiction
-from bot.rules.petition import (
-    REVIEW_STAGES,
-    check_address,
-    check_free_text,
-    check_name,
-    is_barred_after_recheck,
-)
-from bot.rules.phone import check_mobile
-from bot.rules.text import MAX_TEXT_LEN, normalize_text
+from bot.rules.messages import message
+from bot.rules.petition import check_address, check_free_text, check_name
+from bot.rules.phone import CONTACT_TYPES, NO_PHONE, Contact, check_contact
+from bot.rules.text import normalize_text
 from bot.store.due import owed_next
 from bot.store.cases import CaseIntake, PriorCase, case_deadlines_of
 from bot.store.models import STATUS_LABELS, Case
 from bot.web.errors import ApiError
 
-# Field -> Chinese label, for messages about missing or malformed fields.
-FIELD_LABELS: dict[str, str] = {
-    "conversation_id": "会话编号",
-    "channel": "信访渠道",
-    "petitioner": "信访人信息",
-    "petitioner.name": "姓名",
-    "petitioner.id_number": "身份证号码",
-    "petitioner.phone": "手机号码",
-    "petitioner.address": "住址",
-    "location": "问题发生地",
-    "category": "内容分类",
-    "purpose": "信访目的",
-    "respondent": "被反映人或单位",
-    "facts": "事实和理由",
-    "request": "诉求",
-    "is_repeat": "是否反映过",
-    "prior_case": "此前信访情况",
-    "prior_case.body": "此前受理的机关",
-    "prior_case.case_no": "此前的信访件编号",
-    "prior_case.review_stage": "此前的办理阶段",
-    "group_size": "涉及人数",
-    "litigation": "是否涉法涉诉",
-}
-
-# Free-text fields: (field name in bot.rules.petition, min length, max length) in characters.
-# They are checked on the normalized text but stored as the citizen wrote them (trimmed), so
-# staff read the original punctuation; identifiers like case numbers are stored normalized.
-TEXT_FIELDS: dict[str, tuple[str, int, int]] = {
-    "location": ("place", 2, 200),
-    "respondent": ("respondent", 1, 200),
-    "facts": ("facts", 10, MAX_TEXT_LEN),
-    "request": ("request", 4, MAX_TEXT_LEN),
-    "prior_case.body": ("prior_body", 1, 200),
-    "prior_case.case_no": ("prior_case_no", 1, 64),
-}
-NORMALIZED_TEXT_FIELDS = frozenset({"prior_case.case_no"})
 CONVERSATION_ID_MAX = 128
 LITIGATION_CATEGORY = "涉法涉诉"
 CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
-MAX_GROUP_SIZE = 100000
-
-NOT_ACCEPTED_AFTER_RECHECK = (
-    "您反映的事项已经过复核。根据《信访工作条例》第三十六条，信访人对复核意见不服，"
-    "仍以同一事实和理由提出的信访事项，各级机关不再受理。如您确有困难，"
-    "当地有关部门仍会提供政策咨询、矛盾调解和帮扶救助。"
-)
+# Fields stored normalized (identifiers); other free text is stored as the citizen wrote it.
+NORMALIZED_TEXT_FIELDS = frozenset({"prior_case.case_no"})
 
 
 class _Fields:
@@ -87,10 +42,10 @@ class _Fields:
         self.errors.setdefault(path, message)
 
     def missing(self, path: str) -> None:
-        self.fail(path, f"请填写{FIELD_LABELS.get(path, path)}。")
+        self.fail(path, message("field.missing", label=label(path)))
 
-    def malformed(self, path: str, expected: str) -> None:
-        self.fail(path, f"{FIELD_LABELS.get(path, path)}的格式不正确，应为{expected}。")
+    def malformed(self, path: str, code: str, **values: Any) -> None:
+        self.fail(path, message(f"field.{code}", label=label(path), **values))
 
     def string(self, obj: dict[str, Any], key: str, path: str, *, required: bool = True):
         value = obj.get(key)
@@ -99,13 +54,13 @@ class _Fields:
                 self.missing(path)
             return None
         if not isinstance(value, str):
-            self.malformed(path, "文字")
+            self.malformed(path, "not_text")
             return None
         return value
 
     def check(self, path: str, result: Check) -> Any:
         if not result.ok:
-            self.fail(path, result.message or f"{FIELD_LABELS.get(path, path)}不符合要求。")
+            self.fail(path, result.message or message("field.missing", label=label(path)))
             return None
         return result.value
 
@@ -113,8 +68,7 @@ class _Fields:
         raw = self.string(obj, key, path, required=required)
         if raw is None:
             return None
-        field, low, high = TEXT_FIELDS[path]
-        normalized = self.check(path, check_free_text(raw, field, low, high))
+        normalized = self.check(path, check_free_text(raw, BY_API[path].slot))
         if normalized is None or path in NORMALIZED_TEXT_FIELDS:
             return normalized
         return raw.strip()
@@ -140,7 +94,7 @@ class _Fields:
                 self.missing(path)
             return default
         if not isinstance(value, bool):
-            self.malformed(path, "true 或 false")
+            self.malformed(path, "not_boolean")
             return default
         return value
 
@@ -151,7 +105,7 @@ class _Fields:
                 self.missing(key)
             return None
         if not isinstance(value, dict):
-            self.malformed(key, "对象")
+            self.malformed(key, "not_text")
             return None
         return value
 
@@ -161,10 +115,11 @@ def _group_size(fields: _Fields, body: dict[str, Any]) -> int:
     if value is None:
         return 1
     if isinstance(value, bool) or not isinstance(value, int):
-        fields.malformed("group_size", "整数")
+        fields.malformed("group_size", "not_integer")
         return 1
-    if not 1 <= value <= MAX_GROUP_SIZE:
-        fields.fail("group_size", f"涉及人数应在1至{MAX_GROUP_SIZE}人之间。")
+    spec = BY_API["group_size"]
+    if not spec.min_len <= value <= spec.max_len:
+        fields.malformed("group_size", "out_of_range", min=spec.min_len, max=spec.max_len)
     return value
 
 
@@ -176,14 +131,51 @@ def _prior_case(fields: _Fields, body: dict[str, Any], is_repeat: bool) -> Prior
         return PriorCase(body=None, case_no=None, review_stage="unknown")
     stage = prior.get("review_stage") or "unknown"
     if not isinstance(stage, str) or stage not in REVIEW_STAGES:
-        choices = "；".join(f"{key}（{label}）" for key, label in REVIEW_STAGES.items())
-        fields.fail("prior_case.review_stage", f"此前的办理阶段应为以下之一：{choices}。")
+        choices = "；".join(f"{key}（{text}）" for key, text in REVIEW_STAGES.items())
+        fields.malformed("prior_case.review_stage", "choice", choices=choices)
         stage = "unknown"
+    same_matter = new_facts = None
+    if stage == RECHECKED:
+        # 第36条: after 复核 the same facts and reasons are registered only flagged for a written
+        # decision (第22条); new facts or reasons must be stated.
+        same_matter = fields.boolean(
+            prior, "same_matter_after_recheck", "prior_case.same_matter_after_recheck", default=None
+        )
+        if same_matter is False:
+            new_facts = fields.text(prior, "new_facts", "prior_case.new_facts")
     return PriorCase(
         body=fields.text(prior, "body", "prior_case.body", required=False),
         case_no=fields.text(prior, "case_no", "prior_case.case_no", required=False),
         review_stage=stage,
+        same_matter_after_recheck=same_matter,
+        new_facts=new_facts,
     )
+
+
+def _document(fields: _Fields, petitioner: dict[str, Any]) -> Document | None:
+    """The 证件: optional (条例 第19条 asks for name and address); checked by its type."""
+    id_type = fields.string(petitioner, "id_type", "petitioner.id_type", required=False)
+    if id_type is not None and id_type not in ID_TYPES:
+        fields.malformed("petitioner.id_type", "choice", choices="、".join(ID_TYPES))
+        return None
+    if id_type == NO_DOCUMENT:
+        return None
+    raw = fields.string(petitioner, "id_number", "petitioner.id_number", required=id_type is not None)
+    if raw is None:
+        return None
+    return fields.check("petitioner.id_number", check_document(raw, id_type))
+
+
+def _contact(fields: _Fields, petitioner: dict[str, Any]) -> Contact:
+    """A mobile, a landline or none (then the address is the contact)."""
+    kind = fields.string(petitioner, "contact_type", "petitioner.contact_type", required=False)
+    if kind is not None and kind not in CONTACT_TYPES:
+        fields.malformed("petitioner.contact_type", "choice", choices="、".join(CONTACT_TYPES))
+    raw = fields.string(petitioner, "phone", "petitioner.phone", required=kind not in (None, NO_PHONE))
+    if raw is None:
+        return Contact(NO_PHONE, None)
+    contact = fields.check("petitioner.phone", check_contact(raw))
+    return contact or Contact(NO_PHONE, None)
 
 
 def validate_case_request(body: dict[str, Any]) -> CaseIntake:
@@ -195,14 +187,15 @@ def validate_case_request(body: dict[str, Any]) -> CaseIntake:
         f.fail("conversation_id", f"会话编号不能超过{CONVERSATION_ID_MAX}个字符。")
     channel = f.string(body, "channel", "channel")
     if channel is not None and not CHANNEL_RE.match(channel):
-        f.malformed("channel", "小写英文标识，例如 web、wechat、rest")
+        f.malformed("channel", "choice", choices="小写英文标识，例如 web、wechat、rest")
 
     petitioner = f.obj(body, "petitioner", required=True)
-    name = id_number = phone = address = None
+    name = address = document = None
+    contact = Contact(NO_PHONE, None)
     if petitioner is not None:
         name = f.checked(petitioner, "name", "petitioner.name", check_name)
-        id_number = f.checked(petitioner, "id_number", "petitioner.id_number", check_id_number)
-        phone = f.checked(petitioner, "phone", "petitioner.phone", check_mobile)
+        document = _document(f, petitioner)
+        contact = _contact(f, petitioner)
         address = f.checked(petitioner, "address", "petitioner.address", check_address)
 
     location = f.text(body, "location", "location")
@@ -211,11 +204,11 @@ def validate_case_request(body: dict[str, Any]) -> CaseIntake:
         rule = load_jurisdiction().category(category)  # a name or one of its aliases
         if rule is None:
             names = "、".join(category_names())
-            f.fail("category", f"请选择以下内容分类之一：{names}。")
+            f.malformed("category", "choice", choices=names)
         category = rule.name if rule else None
     purpose = f.string(body, "purpose", "purpose", required=False)
     if purpose is not None and normalize_text(purpose) not in PURPOSES:
-        f.fail("purpose", "信访目的应为以下之一：" + "、".join(PURPOSES) + "。")
+        f.malformed("purpose", "choice", choices="、".join(PURPOSES))
     respondent = f.text(body, "respondent", "respondent", required=False)
     facts = f.text(body, "facts", "facts")
     request = f.text(body, "request", "request")
@@ -228,14 +221,14 @@ def validate_case_request(body: dict[str, Any]) -> CaseIntake:
         raise ApiError(422, "validation_failed", fields=f.errors)
     if litigation is None:  # not stated: inferred from the category and the story
         litigation = category == LITIGATION_CATEGORY or is_litigation_related(f"{facts}\n{request}")
-    if is_repeat and prior is not None and is_barred_after_recheck(prior.review_stage):
-        raise ApiError(422, "not_accepted_after_recheck", NOT_ACCEPTED_AFTER_RECHECK, article="36")
     return CaseIntake(
         conversation_id=conversation_id,
         channel=channel,
         name=name,
-        id_number=id_number,
-        phone=phone,
+        id_type=document.id_type if document else NO_DOCUMENT,
+        id_number=document.number if document else None,
+        contact_type=contact.kind,
+        phone=contact.number,
         address=address,
         location=location,
         category=category,
@@ -274,6 +267,8 @@ def case_json(case: Case, *, revealed: dict[str, str] | None = None) -> dict[str
             "body": case.prior_body,
             "case_no": case.prior_case_no,
             "review_stage": case.review_stage,
+            "same_matter_after_recheck": case.recheck_same_matter,
+            "new_facts": case.new_facts,
         }
     return {
         "case_no": case.case_no,
@@ -284,7 +279,9 @@ def case_json(case: Case, *, revealed: dict[str, str] | None = None) -> dict[str
         "created_at": case.created_at.isoformat(),
         "petitioner": {
             "name": case.petitioner_name,
+            "id_type": case.id_type,
             "id_number": numbers["id_number"],
+            "contact_type": case.contact_type,
             "phone": numbers["phone"],
             "address": case.address,
         },

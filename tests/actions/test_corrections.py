@@ -19,8 +19,8 @@ async def correct(domain, dispatcher, text, entities=None):
 
 async def test_a_new_phone_number_in_the_correction_is_checked_and_stored(domain, dispatcher):
     slots = await correct(domain, dispatcher, "电话写错了，应该是139 1234 5678")
-    assert slots == {"summary_confirmed": None, "phone": "13912345678"}
-    assert "已将手机号码更正为：13912345678" in texts_of(dispatcher)
+    assert slots == {"summary_confirmed": None, "phone": "13912345678", "contact_type": "mobile"}
+    assert "已将联系电话更正为：13912345678" in texts_of(dispatcher)
 
 
 async def test_naming_a_field_without_a_value_asks_it_again(domain, dispatcher):
@@ -33,7 +33,7 @@ async def test_an_invalid_new_value_is_explained_and_asked_again(domain, dispatc
     slots = await correct(domain, dispatcher, "身份证号输错了，应该是110105194912310021")
     assert slots == {"summary_confirmed": None, "id_number": None}
     reply = texts_of(dispatcher)
-    assert "身份证号码有问题" in reply
+    assert "证件号码有问题" in reply and "校验码" in reply
 
 
 async def test_a_field_button_clears_that_field(domain, dispatcher):

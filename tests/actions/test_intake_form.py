@@ -6,7 +6,7 @@ import pytest
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import NOT_APPLICABLE
+from bot.rules.fields import NOT_APPLICABLE
 from actions.intake import (
     ActionAskCategory,
     ActionAskPiConsent,
@@ -19,7 +19,11 @@ from tests.actions.conftest import buttons_of, make_tracker, slot_events, texts_
 FILLED = {
     "pi_consent": True,
     "petitioner_name": "张建国",
+    "id_consent": True,
+    "id_type": "resident_id",
     "id_number": "11010519491231002X",
+    "guardian_consent": NOT_APPLICABLE,
+    "contact_type": "mobile",
     "phone": "13812345678",
     "address": "西湖区三墩镇振华路100号",
     "place": "三墩镇",
@@ -32,6 +36,8 @@ FILLED = {
     "prior_case_no": NOT_APPLICABLE,
     "review_stage": NOT_APPLICABLE,
     "recheck_same_matter": NOT_APPLICABLE,
+    "register_anyway": NOT_APPLICABLE,
+    "new_facts": NOT_APPLICABLE,
     "group_size": 1.0,
 }
 
@@ -58,17 +64,93 @@ async def test_the_third_failure_pauses_the_form_and_keeps_the_answers(domain, d
     slots = await validate(
         domain,
         dispatcher,
-        text="0571-88001234",
+        text="0571-8800",
         requested_slot="phone",
         slots={**{k: FILLED[k] for k in ("pi_consent", "petitioner_name", "id_number")}, "failed_attempts": {"phone": 2}},
     )
     assert slots == {"phone": None, "failed_attempts": {}, "intake_status": "paused", "requested_slot": None}
-    assert "手机" in texts_of(dispatcher)
+    assert "号码" in texts_of(dispatcher)
 
 
 async def test_a_mobile_with_country_code_and_dashes_is_normalised(domain, dispatcher):
     slots = await validate(domain, dispatcher, text="+86 138-1234-5678", requested_slot="phone")
-    assert slots == {"phone": "13812345678"}
+    assert slots == {"phone": "13812345678", "contact_type": "mobile"}
+
+
+async def test_a_landline_is_a_contact_when_there_is_no_mobile(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="我没有手机，座机是0571 8800 1234", requested_slot="phone")
+    assert slots == {"phone": "0571-88001234", "contact_type": "landline"}
+
+
+async def test_without_any_phone_the_address_is_the_contact(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="手机座机都没有", requested_slot="phone")
+    assert slots == {"phone": "未提供", "contact_type": "none"}
+    assert "按您留的住址书面告知" in texts_of(dispatcher)
+
+
+async def test_no_mobile_asks_for_a_landline(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="我没有手机", requested_slot="phone")
+    assert slots["phone"] is None
+    assert "固定电话" in texts_of(dispatcher) and "没有电话" in texts_of(dispatcher)
+
+
+@pytest.mark.parametrize(
+    ("text", "id_type", "number"),
+    [
+        ("回乡证 H12345678", "hk_macao_permit", "H12345678"),
+        ("我是香港居民，通行证号码 h1234 5678", "hk_macao_permit", "H12345678"),
+        ("台胞证12345678", "taiwan_permit", "12345678"),
+        ("护照 E12345678", "passport", "E12345678"),
+        ("外国人永久居留证 USA123456789012", "foreign_permanent_residence", "USA123456789012"),
+        ("11010519491231002x", "resident_id", "11010519491231002X"),
+    ],
+)
+async def test_other_documents_than_a_resident_id_are_accepted_with_their_type(domain, dispatcher, text, id_type, number):
+    slots = await validate(domain, dispatcher, text=text, requested_slot="id_number")
+    assert slots == {"id_number": number, "id_type": id_type, "guardian_consent": NOT_APPLICABLE}
+
+
+async def test_a_passport_number_of_the_wrong_shape_is_explained(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="护照 E1", requested_slot="id_number")
+    assert slots["id_number"] is None
+    assert "护照号码是5至20位字母和数字" in texts_of(dispatcher)
+
+
+async def test_the_id_number_has_its_own_consent_with_necessity_and_effect(domain, dispatcher):
+    from actions.intake import PLAIN_ASK_ACTIONS
+
+    ask = next(cls for cls in PLAIN_ASK_ACTIONS if cls.slot == "id_consent")
+    await ask().run(dispatcher, make_tracker(domain, requested_slot="id_consent"), domain)
+    text = texts_of(dispatcher)
+    for part in ("敏感个人信息", "第二十九条", "第三十条", "为什么需要", "对您的影响", "第十九条"):
+        assert part in text
+    assert set(buttons_of(dispatcher)) == {"同意提供", "不提供证件号码"}
+
+
+async def test_declining_the_id_consent_files_without_a_document(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="不同意", intent="deny", requested_slot="id_consent")
+    assert slots == {"id_consent": False, "id_number": "未提供", "id_type": "none", "guardian_consent": NOT_APPLICABLE}
+    assert "不影响登记" in texts_of(dispatcher)
+
+
+async def test_an_under_14_is_asked_for_the_guardians_consent(domain, dispatcher):
+    from datetime import date
+
+    from stdnum.cn import ric
+
+    year = date.today().year - 10
+    body = f"330106{year}0101001"
+    number = body + ric.calc_check_digit(body + "0")  # the last character is ignored
+    slots = await validate(domain, dispatcher, text=number, requested_slot="id_number")
+    assert slots == {"id_number": number, "id_type": "resident_id", "guardian_consent": None}
+    ask = CollectingDispatcher()
+    from actions.intake import PLAIN_ASK_ACTIONS
+
+    asker = next(cls for cls in PLAIN_ASK_ACTIONS if cls.slot == "guardian_consent")
+    await asker().run(ask, make_tracker(domain, requested_slot="guardian_consent"), domain)
+    assert "第三十一条" in texts_of(ask) and "监护人" in texts_of(ask)
+    refused = await validate(domain, CollectingDispatcher(), text="监护人不同意", intent="deny", requested_slot="guardian_consent")
+    assert refused == {"guardian_consent": False, "intake_status": "guardian_declined", "requested_slot": None}
 
 
 async def test_a_confident_question_is_not_taken_as_an_answer(domain, dispatcher):
@@ -140,6 +222,8 @@ async def test_a_first_petition_skips_the_questions_about_earlier_filings(domain
         "prior_case_no": NOT_APPLICABLE,
         "review_stage": NOT_APPLICABLE,
         "recheck_same_matter": NOT_APPLICABLE,
+        "register_anyway": NOT_APPLICABLE,
+        "new_facts": NOT_APPLICABLE,
     }
 
 
@@ -152,10 +236,38 @@ async def test_after_recheck_the_same_matter_ends_the_form_as_barred(domain, dis
         entities=[{"entity": "review_stage", "value": "rechecked"}],
         requested_slot="review_stage",
     )
-    assert slots == {"review_stage": "rechecked", "recheck_same_matter": None}
+    assert slots == {"review_stage": "rechecked", "recheck_same_matter": None, "register_anyway": None, "new_facts": None}
     dispatcher2 = CollectingDispatcher()
     slots = await validate(domain, dispatcher2, text="是同一件事", intent="affirm", requested_slot="recheck_same_matter")
-    assert slots == {"recheck_same_matter": "yes", "intake_status": "barred", "requested_slot": None}
+    assert slots == {"recheck_same_matter": "yes", "register_anyway": None, "new_facts": NOT_APPLICABLE}
+    slots = await validate(domain, CollectingDispatcher(), text="不登记了", intent="deny", requested_slot="register_anyway")
+    assert slots == {"register_anyway": False, "intake_status": "barred", "requested_slot": None}
+
+
+async def test_after_recheck_the_citizen_who_insists_is_registered_flagged(domain, dispatcher):
+    from actions.intake import PLAIN_ASK_ACTIONS
+
+    asker = next(cls for cls in PLAIN_ASK_ACTIONS if cls.slot == "register_anyway")
+    await asker().run(dispatcher, make_tracker(domain, requested_slot="register_anyway"), domain)
+    question = texts_of(dispatcher)
+    assert "第三十六条" in question and "第三十七条" in question and "第二十二条" in question
+    assert "书面" in question
+    said = CollectingDispatcher()
+    slots = await validate(domain, said, text="仍要登记", intent="affirm", requested_slot="register_anyway")
+    assert slots == {"register_anyway": True}
+    assert "书面告知" in texts_of(said)
+    summary = CollectingDispatcher()
+    filled = {**FILLED, "is_first": False, "review_stage": "rechecked", "recheck_same_matter": "yes", "register_anyway": True}
+    await ActionAskSummaryConfirmed().run(summary, make_tracker(domain, slots=filled), domain)
+    assert "复核后以同一事实和理由再次反映" in texts_of(summary)
+
+
+async def test_after_recheck_new_facts_are_asked_for(domain, dispatcher):
+    slots = await validate(domain, dispatcher, text="有新的情况", intent="deny", requested_slot="recheck_same_matter")
+    assert slots == {"recheck_same_matter": "no", "register_anyway": NOT_APPLICABLE, "new_facts": None}
+    text = "复核以后老板又拖欠了两个月工资，我手里有新的欠条"
+    slots = await validate(domain, CollectingDispatcher(), text=text, requested_slot="new_facts")
+    assert slots == {"new_facts": text}
 
 
 async def test_a_group_of_five_or_more_hears_the_representatives_rule(domain, dispatcher):
@@ -199,7 +311,7 @@ async def test_no_at_the_summary_asks_which_field_to_change(domain, dispatcher):
     events = await ActionAskSummaryConfirmed().run(ask, tracker, domain)
     assert slot_events(events) == {"awaiting_field_choice": None}
     assert "要修改哪一项" in texts_of(ask)
-    assert buttons_of(ask)["手机号码"] == '/correct{"field": "phone"}'
+    assert buttons_of(ask)["联系电话"] == '/correct{"field": "phone"}'
 
 
 async def test_yes_at_the_summary_confirms_with_a_fresh_idempotency_key(domain, dispatcher):
@@ -222,7 +334,7 @@ async def test_the_summary_masks_the_id_number_and_names_the_proposed_unit(domai
 async def test_the_consent_notice_names_the_agency_purpose_retention_and_rights(domain, dispatcher):
     await ActionAskPiConsent().run(dispatcher, make_tracker(domain), domain)
     notice = texts_of(dispatcher)
-    for part in ("杭州市西湖区信访局", "目的", "身份证号码属于敏感个人信息", "保存期限", "撤回同意", "境内"):
+    for part in ("杭州市西湖区信访局", "目的", "保存期限", "撤回同意", "境内"):
         assert part in notice
 
 
@@ -255,4 +367,22 @@ async def test_a_bare_number_answers_its_question_whatever_the_intent(domain, di
     slots = await validate(
         domain, dispatcher, text="13912345678", intent="query_status", confidence=0.9, requested_slot="phone"
     )
-    assert slots == {"phone": "13912345678"}
+    assert slots == {"phone": "13912345678", "contact_type": "mobile"}
+
+
+async def test_resuming_the_form_keeps_every_answer_already_given(domain, dispatcher):
+    """When "继续填写" re-activates the form, Rasa sends every filled slot to be validated again:
+    recorded "不适用"/"未提供" values and the 复核 follow-ups must stay as they are."""
+    from rasa_sdk.events import SlotSet
+
+    filled = {**FILLED, "is_first": False, "prior_body": "今年8月向文新街道反映过", "prior_case_no": "不记得",
+              "review_stage": "rechecked", "recheck_same_matter": "no", "register_anyway": NOT_APPLICABLE,
+              "new_facts": "复核后又拖欠了两个月工资，有新的欠条", "respondent": "无", "id_number": "未提供",
+              "id_type": "none", "id_consent": False}
+    tracker = make_tracker(domain, text="/continue_petition", intent="continue_petition", slots=filled,
+                           requested_slot=None)
+    tracker.events.extend(SlotSet(k, v) for k, v in filled.items())  # as Rasa appends them
+    events = await ValidatePetitionForm().run(dispatcher, tracker, domain)
+    changed = {k: v for k, v in slot_events(events).items() if filled.get(k) != v}
+    assert changed == {}, changed
+    assert dispatcher.messages == []

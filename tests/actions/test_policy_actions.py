@@ -113,6 +113,8 @@ def test_a_repeated_answer_after_a_false_alarm_is_taken(domain) -> None:
         ("他拿着刀在小区里追人", "请立即拨打110"),
         ("楼下着火了", "请立即拨打119"),
         ("我爸突然晕倒了", "请立即拨打120"),
+        ("路口两辆车撞了", "请立即拨打122"),
+        ("刚才路口出车祸了，有人被撞倒在地上流血", "请立即拨打120急救，同时拨打122"),
         ("快来人", "如果有人正面临危险，请立即拨打110"),  # the classifier's word alone
     ],
 )
@@ -120,7 +122,7 @@ async def test_the_emergency_number_comes_first(domain, text, first) -> None:
     dispatcher, events = await run(ActionHandleEmergency(), domain, text, "emergency", active_loop=None)
     reply = texts_of(dispatcher)
     assert reply.startswith(first), reply
-    assert all(n in reply for n in ("110", "119", "120"))
+    assert all(n in reply for n in ("110", "119", "120", "122"))
     assert "有需要反映的问题可以随时告诉我" in reply
     assert events == []
 
@@ -260,7 +262,7 @@ async def test_a_threat_of_harm_gets_the_emergency_numbers_first(domain) -> None
 @pytest.mark.parametrize(
     ("text", "fragments", "buttons"),
     [
-        ("我是余杭的，这事能在你们这反映吗", ("杭州市余杭区", "杭州市余杭区信访局", "第五条", "第二十二条"), 2),
+        ("我是余杭的，这事能在你们这反映吗", ("杭州市余杭区", "杭州市余杭区信访局", "第五条", "请您直接向杭州市余杭区信访局反映"), 2),
         ("事情在宁波市海曙区", ("宁波市当地的县（市、区）信访部门",), 2),
         ("三墩的事归你们管吗", ("三墩镇属于杭州市西湖区",), 1),
         ("你们管哪些地方的事", ("北山街道", "双浦镇", "第五条"), 0),
@@ -272,6 +274,8 @@ async def test_which_area_is_responsible(domain, text, fragments, buttons) -> No
     for fragment in fragments:
         assert fragment in reply, (fragment, reply)
     assert len(buttons_of(dispatcher)) == buttons
+    # another district's matter: where to go, not a promise to forward it (第二十二条)
+    assert "转送" not in reply, reply
 
 
 # --- clarification --------------------------------------------------------------------------

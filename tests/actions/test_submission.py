@@ -99,8 +99,9 @@ async def test_a_refused_submission_reopens_the_form_on_the_refused_field(backof
 @pytest.mark.parametrize(
     ("status", "fragment", "cleared"),
     [
-        ("declined", "不会收集您的任何个人信息", True),
-        ("barred", "不再受理", True),
+        ("declined", "不会形成信访件", True),
+        ("barred", "本次不作登记", True),
+        ("guardian_declined", "监护人", True),
         ("paused", "继续填写", False),
     ],
 )
@@ -133,7 +134,9 @@ async def test_status_lookup_shows_status_unit_and_next_deadline(backoffice, dom
     slots = await lookup(domain, dispatcher, case_no, code)
     reply = texts_of(dispatcher)
     assert case_no in reply and "已登记" in reply and "西湖区人力资源和社会保障局" in reply
-    assert "告知是否受理" in reply
+    assert "告知是否受理" not in reply  # the 2005 wording
+    assert "书面告知您接收情况以及处理途径和程序" in reply
+    assert "第二十二条" in reply and "第二十三条" in reply and "第三十四条" in reply
     assert slots == {"lookup_case_no": None, "lookup_query_code": None, "failed_attempts": None}
 
 

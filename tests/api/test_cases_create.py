@@ -9,6 +9,8 @@ import re
 import uuid
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
+
 from bot.rules.categories import PURPOSES
 from bot.rules.deadlines import case_deadlines, local_date
 from bot.rules.jurisdiction import resolve_place, responsible_unit
@@ -141,26 +143,74 @@ async def test_rejected_request_does_not_burn_the_key(client):
     assert created["case"]["petitioner"]["phone"] == PHONE_MASKED
 
 
-async def test_recheck_stage_is_not_accepted_again(client, raw_engine):
+async def test_after_recheck_the_answer_about_the_same_matter_is_required(client, raw_engine):
     body = case_body(
         is_repeat=True,
         prior_case={"body": "西湖区住建局", "case_no": "XF2024000123", "review_stage": "rechecked"},
     )
     response = await post_case(client, body)
     assert response.status == 422
-    payload = await response.json()
-    assert payload["error"] == "not_accepted_after_recheck"
-    assert "第三十六条" in payload["message"]
+    fields = (await response.json())["fields"]
+    assert set(fields) == {"prior_case.same_matter_after_recheck"}
     assert await count_rows(raw_engine, "cases") == 0
 
-    body["prior_case"]["review_stage"] = "reviewed"  # 复查 done, 复核 still possible
+    body["prior_case"]["same_matter_after_recheck"] = False  # new facts: they must be stated
+    response = await post_case(client, body)
+    assert set((await response.json())["fields"]) == {"prior_case.new_facts"}
+
+
+async def test_after_recheck_new_facts_file_normally_and_the_same_matter_is_flagged(client, raw_engine):
+    prior = {"body": "西湖区住建局", "case_no": "XF2024000123", "review_stage": "rechecked"}
+    new = {**prior, "same_matter_after_recheck": False, "new_facts": "复核后开发商又停工了三个月，有新的停工通知"}
+    created = await create_case(client, case_body(is_repeat=True, prior_case=new))
+    assert created["case"]["prior_case"]["same_matter_after_recheck"] is False
+    assert created["case"]["prior_case"]["new_facts"] == new["new_facts"]
+
+    same = {**prior, "same_matter_after_recheck": True}
+    flagged = await create_case(client, case_body(is_repeat=True, prior_case=same))  # 第22条: registered
+    assert flagged["case"]["prior_case"]["same_matter_after_recheck"] is True
+    assert flagged["case"]["prior_case"]["new_facts"] is None
+    assert await count_rows(raw_engine, "cases") == 2
+
+    body = case_body(is_repeat=True, prior_case={**prior, "review_stage": "reviewed"})  # 复核 still possible
     created = await create_case(client, body)
-    assert created["case"]["is_repeat"] is True
     assert created["case"]["prior_case"] == {
         "body": "西湖区住建局",
         "case_no": "XF2024000123",
         "review_stage": "reviewed",
+        "same_matter_after_recheck": None,
+        "new_facts": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("id_type", "number", "masked"),
+    [
+        ("hk_macao_permit", "H12345678", "*******78"),
+        ("taiwan_permit", "12345678", "******78"),
+        ("passport", "E12345678", "*******78"),
+    ],
+)
+async def test_other_documents_are_stored_encrypted_with_their_type(client, raw_engine, id_type, number, masked):
+    created = await create_case(client, case_body(petitioner__id_type=id_type, petitioner__id_number=number))
+    assert created["case"]["petitioner"]["id_type"] == id_type
+    assert created["case"]["petitioner"]["id_number"] == masked
+
+
+async def test_a_petition_without_document_or_phone_is_registered(client, raw_engine):
+    body = case_body(petitioner__id_type="none", petitioner__id_number=None, petitioner__phone=None,
+                     petitioner__contact_type="none")
+    created = await create_case(client, body)
+    assert created["case"]["petitioner"]["id_type"] == "none"
+    assert created["case"]["petitioner"]["id_number"] is None
+    assert created["case"]["petitioner"]["phone"] is None
+    assert created["case"]["petitioner"]["contact_type"] == "none"
+
+
+async def test_a_landline_is_a_contact(client):
+    created = await create_case(client, case_body(petitioner__phone="0571-88001234", petitioner__contact_type="landline"))
+    assert created["case"]["petitioner"]["contact_type"] == "landline"
+    assert created["case"]["petitioner"]["phone"] == "0571-****1234"
 
 
 async def test_unknown_review_stage_is_a_field_error(client):
@@ -186,7 +236,9 @@ async def test_create_returns_case_and_stores_only_encrypted_numbers(client, raw
     assert case["conversation_id"] == "conv-0001"
     assert case["petitioner"] == {
         "name": "张三",
+        "id_type": "resident_id",
         "id_number": ID_MASKED,
+        "contact_type": "mobile",
         "phone": PHONE_MASKED,
         "address": "浙江省杭州市西湖区文三路100号",
     }

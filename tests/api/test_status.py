@@ -37,7 +37,7 @@ async def test_right_code_shows_status_without_personal_data(client):
         "created_at": case["created_at"],
         "responsible_unit": case["responsible_unit"],
         "next_deadline": {
-            "label": "告知是否受理",
+            "label": "登记转送，书面告知接收情况以及处理途径和程序",
             "article": "第二十二条、第二十三条",
             "date": case["deadlines"]["acceptance_notice_due"],
         },

@@ -98,3 +98,21 @@ async def test_searches_are_audited_without_what_was_searched_for(anonymous, sta
     assert len(rows) == 1 and rows[0]["actor"] == officer.username
     detail = rows[0]["detail"] if isinstance(rows[0]["detail"], dict) else __import__("json").loads(rows[0]["detail"])
     assert detail == {"kind": "id_number", "results": 1}
+
+
+async def test_the_case_page_shows_the_document_type_contact_and_the_flag_after_recheck(anonymous, staff):
+    prior = {"body": "区住建局", "case_no": "XF2024000123", "review_stage": "rechecked",
+             "same_matter_after_recheck": True}
+    flagged = (await file_case(anonymous, is_repeat=True, prior_case=prior))["case"]["case_no"]
+    plain = (await file_case(
+        anonymous,
+        petitioner__id_type="taiwan_permit", petitioner__id_number="12345678",
+        petitioner__phone=None, petitioner__contact_type="none",
+    ))["case"]["case_no"]
+    officer = await staff("officer")
+    _, page = await officer.page(f"/console/cases/{flagged}")
+    assert 'id="recheck-flag"' in page and "第三十六条" in page and "书面告知是否受理" in page
+    _, page = await officer.page(f"/console/cases/{plain}")
+    assert 'id="petitioner-id-type">台湾居民来往大陆通行证<' in page
+    assert "12345678" not in page
+    assert "无电话，按住址书面联系" in page and 'id="recheck-flag"' not in page

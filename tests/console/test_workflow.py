@@ -50,7 +50,11 @@ async def test_from_registration_to_recheck_with_every_deadline(anonymous, staff
 
     status, page = await officer.page(f"/console/cases/{case_no}")
     assert status == 200
-    assert deadline_cells(page) == {"告知是否受理": "2026年9月25日"}
+    # two steps before the citizen hears from the responsible body (第二十二条, 第二十三条)
+    assert deadline_cells(page) == {
+        "登记并转送、交办": "2026年9月25日",
+        "书面告知接收情况以及处理途径和程序": "2026年10月10日",
+    }
     assert "已登记，待受理" in page and "剩15日" in page
 
     # accept (第23条): 60 days of handling from acceptance (第34条)
@@ -89,7 +93,9 @@ async def test_from_registration_to_recheck_with_every_deadline(anonymous, staff
     clock.now = at("2026-11-02")
     status, page = await officer.act(case_no, "reply", {"reply": "经核查，施工单位已承诺11月底前完工，夜间22时后停止施工。"})
     assert status == 303
+    # shown in the chat the same day: delivered on 2 November, 30 days to request 复查
     assert deadline_cells(page)["信访人请求复查"] == "2026年12月2日"
+    assert "2026年11月2日送达" in page
     status, page = await officer.act(case_no, "close")
     assert status == 303 and "已办结" in page
 
@@ -107,7 +113,9 @@ async def test_from_registration_to_recheck_with_every_deadline(anonymous, staff
     clock.now = at("2026-12-10")
     status, page = await supervisor.act(case_no, "review_opinion", {"opinion": "维持原处理意见，督促按期完工。"})
     assert status == 303
-    assert deadline_cells(page)["信访人请求复核"] == "2027年1月9日"
+    # delivered in the chat on 10 December: 30 days end on Saturday 9 January, so the window
+    # runs to Monday 11 January (2027 is counted Monday-Friday until its notice is added)
+    assert deadline_cells(page)["信访人请求复核"] == "2027年1月11日"
 
     # 复核 (第36条), after which the same matter is not accepted again
     clock.now = at("2026-12-20")
@@ -122,12 +130,15 @@ async def test_from_registration_to_recheck_with_every_deadline(anonymous, staff
 
     # history and audit: one entry per step, by whom
     events = await fetch_rows(raw_engine, "SELECT actor, action, from_status, to_status FROM case_events ORDER BY id")
-    steps = [(e["action"], e["to_status"]) for e in events if e["action"] not in ("create", "read")]
-    assert steps == [
+    history = [(e["action"], e["to_status"]) for e in events if e["action"] not in ("create", "read")]
+    assert history == [
         ("accept", "accepted"), ("assign", "assigned"), ("extend", "assigned"), ("reply", "replied"),
+        ("chat_delivery", "replied"),
         ("close", "closed"), ("review_request", "review_requested"), ("review_opinion", "reviewed"),
+        ("chat_delivery", "reviewed"),
         ("recheck_request", "recheck_requested"), ("recheck_opinion", "rechecked"), ("close", "closed"),
     ]
+    steps = [step for step in history if step[0] != "chat_delivery"]  # by staff, audited
     audit = await fetch_rows(raw_engine, "SELECT actor, action FROM audit_log WHERE action LIKE 'case_%' ORDER BY id")
     assert [a["action"] for a in audit] == [f"case_{action}" for action, _ in steps]
     assert {a["actor"] for a in audit if a["action"] in ("case_extend", "case_review_opinion", "case_recheck_opinion")} == {supervisor.username}
@@ -213,12 +224,14 @@ async def test_extension_after_the_deadline_and_late_review_requests_are_refused
     assert status == 422 and "应在期限内批准延期" in page
     status, page = await officer.act(case_no, "reply", {"reply": "经调查，现答复如下：已责令整改。"})
     assert status == 303
+    # delivered in the chat on 7 March: 30 days end on 6 April, 清明, so the window runs to the 7th
     clock.now = at("2026-04-20")
-    status, page = await officer.act(case_no, "review_request", {"received_on": "2026-04-07"})
-    assert status == 422 and "第三十五条" in page and "2026年4月6日届满" in page
+    status, page = await officer.act(case_no, "review_request", {"received_on": "2026-04-08"})
+    assert status == 422 and "第三十五条" in page
+    assert "书面答复于2026年3月7日送达，期限已于2026年4月7日届满" in page
     status, page = await officer.act(case_no, "review_request", {"received_on": "2026-04-21"})
     assert status == 422 and "不能晚于今天" in page
-    status, page = await officer.act(case_no, "review_request", {"received_on": "2026-04-06"})
+    status, page = await officer.act(case_no, "review_request", {"received_on": "2026-04-07"})
     assert status == 303
 
 

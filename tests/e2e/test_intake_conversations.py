@@ -103,7 +103,7 @@ def test_group_repeat_petition_with_invalid_answers(stack: Stack) -> None:
     chat.expect("330106199003071235", "身份证", "例如")  # wrong check digit
     chat.expect("110105194912310029", "身份证")  # still wrong
     chat.expect("11010519491231002X", "手机号码")
-    chat.expect("0571-88001234", "手机", "例如")  # a landline is not a mobile
+    chat.expect("139 0571 246", "11位", "例如")  # a digit missing
     chat.expect("+86 139-0571-2468", "住址")
     chat.expect("西湖区文新街道丰潭路508号", "哪个街道或镇")
     chat.expect("文新那边", "「生态环境」")  # the category proposed from the description
@@ -129,12 +129,11 @@ def test_group_repeat_petition_with_invalid_answers(stack: Stack) -> None:
     assert case["group_size"] == 20
 
 
-def test_after_recheck_the_same_matter_is_not_filed(stack: Stack) -> None:
-    chat = Chat(stack, "recheck")
+def start_repeat_after_recheck(chat: Chat) -> None:
     chat.expect("我家的宅基地被村里划给别人了，我一直不服，前后反映了好几年", "是否同意")
     chat.expect("同意", "姓名")
-    chat.expect("王大山", "身份证号码")
-    chat.expect("110105194912310020", "身份证")  # valid? no: wrong check digit
+    chat.expect("王大山", "身份证号码", "第二十九条", "不提供")
+    chat.expect("110105194912310020", "校验码", "证件号码")  # a wrong check digit, explained
     chat.expect("11010519491231002X", "手机号码")
     chat.expect("13605718899", "住址")
     chat.expect("西湖区双浦镇某某村32号", "哪个街道或镇")
@@ -146,9 +145,103 @@ def test_after_recheck_the_same_matter_is_not_filed(stack: Stack) -> None:
     chat.expect("前年向区里反映过，后来又复查复核了", "编号")
     chat.expect("XF2024000321", "哪一步")
     chat.click("已经复核过", "第三十六条")
-    reply = chat.expect("是同一件事", "不再受理", "第三十七条")
+
+
+def test_after_recheck_the_same_matter_is_explained_and_not_filed_when_the_citizen_agrees(stack: Stack) -> None:
+    chat = Chat(stack, "recheck")
+    start_repeat_after_recheck(chat)
+    reply = chat.expect("是同一件事", "不再受理", "第三十七条", "仍要登记")
     assert "信访件编号" not in reply
+    chat.click("不登记了", "本次不作登记")
     assert cases_of(stack, chat.sender) == []
+
+
+def test_after_recheck_the_same_matter_is_registered_flagged_when_the_citizen_insists(stack: Stack) -> None:
+    chat = Chat(stack, "recheck-insist")
+    start_repeat_after_recheck(chat)
+    chat.expect("是同一件事", "第三十六条", "第二十二条", "仍要登记")
+    chat.click("仍要登记", "书面告知", "多少人")
+    summary = chat.expect("就我一个", "请核对您的登记信息", "复核后以同一事实和理由再次反映")
+    assert "已经复核" in summary
+    case_no, _ = filed(chat.expect("确认提交", "信访件编号"))
+    [case] = cases_of(stack, chat.sender)
+    assert case["case_no"] == case_no
+    assert case["prior_case"]["review_stage"] == "rechecked"
+    assert case["prior_case"]["same_matter_after_recheck"] is True
+
+
+def test_after_recheck_new_facts_are_asked_for_and_filed(stack: Stack) -> None:
+    chat = Chat(stack, "recheck-new")
+    start_repeat_after_recheck(chat)
+    chat.click("有新的事实或理由", "新的事实或理由")
+    new_facts = "复核以后村里又把我家剩下的一半宅基地也划走了，有新的村委会决定书"
+    chat.expect(new_facts, "多少人")
+    summary = chat.expect("就我一个", "请核对您的登记信息", "新的事实或理由")
+    assert "村委会决定书" in summary
+    filed(chat.expect("确认提交", "信访件编号"))
+    [case] = cases_of(stack, chat.sender)
+    assert case["prior_case"]["same_matter_after_recheck"] is False
+    assert case["prior_case"]["new_facts"] == new_facts
+
+
+def set_slot(stack: Stack, sender: str, name: str, value) -> None:
+    """Append a slot event through Rasa's HTTP API (as a stale or tampered answer would be)."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{stack.rasa_url}/conversations/{sender}/tracker/events?token={stack.rasa_token}",
+        data=json.dumps({"event": "slot", "name": name, "value": value}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
+
+
+def test_a_refused_submission_resumes_at_the_refused_question_not_from_the_start(stack: Stack) -> None:
+    chat = Chat(stack, "refused")
+    chat.expect("我要投诉小区物业乱收费，一个车位管理费一年收三千，物业公司不给任何说法", "是否同意")
+    chat.expect("同意", "姓名")
+    chat.expect("陈志强", "身份证号码")
+    chat.expect("11010519491231002X", "手机号码")
+    chat.expect("13712345678", "住址")
+    chat.expect("西湖区古荡街道某某小区3幢201室", "哪个街道或镇")
+    chat.expect("古荡", "类")
+    chat.expect("城乡建设方面的", "被反映对象")
+    chat.expect("某某物业公司", "诉求")
+    chat.expect("要求物业公司退还多收的车位管理费", "第一次反映")
+    chat.expect("第一次", "多少人")
+    chat.expect("就我一个", "请核对您的登记信息")
+    set_slot(stack, chat.sender, "category", "不存在的分类")  # the back office will refuse it
+    chat.expect("确认提交", "没有通过审核", "内容分类", absent=("信访件编号",))
+    assert cases_of(stack, chat.sender) == []
+    reply = chat.click("继续填写", "类", absent=("是否同意", "姓名"))
+    assert "个人信息" not in reply
+    chat.expect("城乡建设方面的", "请核对您的登记信息", "陈志强")
+    filed(chat.expect("确认提交", "信访件编号"))
+    [case] = cases_of(stack, chat.sender)
+    assert case["category"] == "城乡建设" and case["petitioner"]["name"] == "陈志强"
+
+
+def test_without_a_mainland_id_or_any_phone_a_petition_is_filed(stack: Stack) -> None:
+    chat = Chat(stack, "no-id-no-phone")
+    chat.expect("我要反映一个问题，我们小区旁边的工厂天天晚上偷排废气，味道很大，已经好几个月了", "是否同意")
+    chat.expect("同意", "姓名")
+    chat.expect("陈大文", "证件号码")
+    chat.expect("回乡证 H12345678", "联系电话")
+    chat.expect("手机座机都没有", "按您留的住址", "住址")
+    chat.expect("西湖区文新街道某某小区5幢101室", "哪个街道或镇")
+    chat.expect("文新", "类")
+    chat.expect("生态环境方面的", "被反映对象")
+    chat.expect("无", "诉求")
+    chat.expect("要求尽快清理垃圾站", "第一次反映")
+    chat.expect("第一次", "多少人")
+    summary = chat.expect("就我一个", "请核对您的登记信息", "港澳居民来往内地通行证", "无电话")
+    assert "H12345678" not in summary
+    filed(chat.expect("确认提交", "信访件编号"))
+    [case] = cases_of(stack, chat.sender)
+    assert case["petitioner"]["id_type"] == "hk_macao_permit"
+    assert case["petitioner"]["contact_type"] == "none" and case["petitioner"]["phone"] is None
 
 
 def test_out_of_jurisdiction_place_is_recorded_and_explained(stack: Stack) -> None:

@@ -30,11 +30,11 @@ class Chat:
         )
         return reply
 
-    def click(self, title: str, *fragments: str) -> str:
+    def click(self, title: str, *fragments: str, absent: tuple[str, ...] = ()) -> str:
         """Press the button titled ``title`` of the last reply."""
         payloads = button_payloads(self.last)
         assert title in payloads, f"no button {title!r} in {list(payloads)}\n{self.transcript()}"
-        return self.expect(payloads[title], *fragments)
+        return self.expect(payloads[title], *fragments, absent=absent)
 
     def transcript(self) -> str:
         lines = [f"conversation {self.sender}:"]

@@ -14,6 +14,7 @@ from bot.rules.channels import (
     LAWSUIT,
     LITIGATION,
     POLICE,
+    REFERRAL_DEFAULTS,
     SERVICE,
     ChannelMatch,
     channel_for,
@@ -21,6 +22,7 @@ from bot.rules.channels import (
     detect_escalation,
     detect_prohibited,
     opening_channel,
+    referral_bodies,
 )
 from tests.unit.nlu_data import examples, texts_of
 
@@ -33,6 +35,11 @@ from tests.unit.nlu_data import examples, texts_of
         ("判决书下来一年了对方一分没给", LITIGATION, ENFORCEMENT),
         ("我被骗了，报警以后派出所一直不立案", LITIGATION, POLICE),
         ("借给朋友的钱不还，我想起诉他", LITIGATION, LAWSUIT),
+        # the procuratorate after a judgment or a refused retrial is the judgment route
+        ("再审申请被法院驳回了，还能找检察院吗", LITIGATION, JUDGMENT),
+        ("检察院对我的申诉一直没有答复", LITIGATION, JUDGMENT),
+        ("刑事案件一审判决不服，多少天内可以上诉", LITIGATION, JUDGMENT),
+        ("报案以后检察院也不管", LITIGATION, POLICE),
         ("公司不给工资我去仲裁了", ARBITRATION, ARBITRATION),
         ("仲裁裁决下来了，公司还是不给钱", ARBITRATION, ARBITRATION),
         ("城管罚了我五千块，我觉得不合理", ADMIN_REVIEW, ADMIN_REVIEW),
@@ -137,3 +144,24 @@ def test_escalation(text: str, expected: bool) -> None:
 )
 def test_prohibited(text: str, items: list[int]) -> None:
     assert detect_prohibited(text) == items
+
+
+def test_referral_bodies_come_from_the_jurisdiction_file() -> None:
+    bodies = referral_bodies()
+    assert bodies == {
+        "court": "杭州市西湖区人民法院",
+        "procuratorate": "杭州市西湖区人民检察院",
+        "police": "杭州市公安局西湖区分局",
+        "labour_arbitration": "杭州市西湖区劳动人事争议仲裁委员会",
+        "admin_review": "杭州市西湖区人民政府",
+    }
+    assert not any("政法委" in name for name in bodies.values())
+
+
+def test_a_body_the_file_does_not_name_gets_a_generic_name(tmp_path) -> None:
+    path = tmp_path / "jurisdiction.yml"
+    path.write_text("referral_bodies:\n  court: 某某区人民法院\n", encoding="utf-8")
+    bodies = referral_bodies(path)
+    assert bodies["court"] == "某某区人民法院"
+    assert bodies["admin_review"] == REFERRAL_DEFAULTS["admin_review"]
+    assert set(bodies) == set(REFERRAL_DEFAULTS)

@@ -9,17 +9,30 @@ import pytest
 from bot.rules import deadlines
 from bot.rules.deadlines import (
     TZ,
+    CalendarGap,
     WorkingCalendar,
     acceptance_notice_due,
     add_working_days,
+    calendar_gaps,
     case_deadlines,
+    coverage_warning,
+    forwarding_due,
     handling_due,
     is_working_day,
     local_date,
+    log_calendar_coverage,
+    next_working_day,
     objection_due,
+    receipt_notice_due,
+    receipt_notice_due_latest,
     review_opinion_due,
     review_request_due,
 )
+
+# Test data only: the shape of a year in holidays.yml, with 1 January as a day off (fixed by
+# the 全国年节及纪念日放假办法). The repository never lists a year's holidays before the State
+# Council's notice is published.
+YEAR_2027 = "years:\n  2027:\n    holidays: [2027-01-01]\n"
 
 
 @pytest.fixture
@@ -57,10 +70,53 @@ def test_calendar_day_limits_do_not_count_the_start_day() -> None:
     assert review_opinion_due(date(2026, 12, 22)) == date(2027, 1, 21)
 
 
-def test_calendar_day_limits_ignore_holidays() -> None:
+def test_the_agency_limits_ignore_holidays() -> None:
     # received on the eve of National Day 2026: 15 calendar days, no holiday extension
-    assert acceptance_notice_due(date(2026, 9, 30)) == date(2026, 10, 15)
-    assert review_request_due(date(2026, 9, 30)) == date(2026, 10, 30)
+    assert acceptance_notice_due(date(2026, 9, 16)) == date(2026, 10, 1)
+    assert forwarding_due(date(2026, 9, 16)) == date(2026, 10, 1)
+    assert review_opinion_due(date(2026, 9, 1)) == date(2026, 10, 1)
+    assert handling_due(date(2026, 8, 2)) == date(2026, 10, 1)
+
+
+def test_an_online_petition_waits_up_to_15_plus_15_days_for_the_notice() -> None:
+    # 第二十二条: the 信访部门 forwards within 15 days; 第二十三条: the body notifies within 15
+    # days of its own receipt
+    assert forwarding_due(date(2026, 11, 22)) == date(2026, 12, 7)
+    assert receipt_notice_due(date(2026, 12, 7)) == date(2026, 12, 22)
+    assert receipt_notice_due_latest(date(2026, 11, 22)) == date(2026, 12, 22)
+
+
+@pytest.mark.parametrize(
+    ("delivered", "due"),
+    [
+        (date(2026, 11, 9), date(2026, 12, 9)),  # Wednesday: 30 days
+        (date(2026, 10, 29), date(2026, 11, 30)),  # Saturday 28th -> Monday
+        (date(2026, 9, 5), date(2026, 10, 8)),  # National Day 5th-7th -> Thursday 8th
+        (date(2026, 3, 7), date(2026, 4, 7)),  # 清明 Monday 6 April -> Tuesday
+        (date(2026, 9, 10), date(2026, 10, 10)),  # Saturday 10 October is a make-up working day
+        (date(2026, 1, 16), date(2026, 2, 24)),  # Spring Festival 15th-23rd -> Tuesday 24th
+    ],
+)
+def test_review_window_runs_from_delivery_to_the_next_working_day(delivered: date, due: date) -> None:
+    assert review_request_due(delivered) == due
+
+
+def test_next_working_day() -> None:
+    assert next_working_day(date(2026, 11, 30)) == date(2026, 11, 30)
+    assert next_working_day(date(2026, 10, 1)) == date(2026, 10, 8)
+    assert next_working_day(date(2026, 10, 10)) == date(2026, 10, 10)
+
+
+def test_a_window_ending_in_an_unknown_year_needs_the_notice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_calendar: Path
+) -> None:
+    # Delivered 2026-12-02: 30 days end on Friday 1 January 2027. Without 2027 the day counts as
+    # a working day (and a warning is logged); with the year added, the window runs to Monday.
+    assert review_request_due(date(2026, 12, 2)) == date(2027, 1, 1)
+    path = tmp_path / "with-2027.yml"
+    path.write_text(YEAR_2027, encoding="utf-8")
+    monkeypatch.setenv("HOLIDAYS_FILE", str(path))
+    assert review_request_due(date(2026, 12, 2)) == date(2027, 1, 4)
 
 
 @pytest.mark.parametrize("extension", [-1, 31, 60, True])
@@ -157,6 +213,14 @@ def test_configured_year_replaces_the_fallback(tmp_path: Path, monkeypatch: pyte
     assert add_working_days(date(2098, 12, 31), 3) == date(2099, 1, 6)
 
 
+@pytest.mark.parametrize("entry", ["  2099:\n", "  2099:\n    holidays: []\n    workdays: [2099-01-03]\n"])
+def test_a_year_without_holidays_is_refused(tmp_path: Path, entry: str) -> None:
+    path = tmp_path / "holidays.yml"
+    path.write_text("years:\n" + entry, encoding="utf-8")
+    with pytest.raises(ValueError, match="year 2099 lists no holidays"):
+        WorkingCalendar.from_file(path)
+
+
 def test_configured_date_in_the_wrong_year_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "holidays.yml"
     path.write_text("years:\n  2099:\n    holidays: [2098-12-31]\n", encoding="utf-8")
@@ -174,10 +238,19 @@ def test_case_deadlines_before_acceptance() -> None:
     created = datetime(2026, 11, 21, 17, 0, tzinfo=timezone.utc)  # 2026-11-22 01:00 in Beijing
     assert case_deadlines(created) == {
         "acceptance_notice_due": date(2026, 12, 7),
+        "forwarding_due": date(2026, 12, 7),
+        "receipt_notice_due_latest": date(2026, 12, 22),
+        "handling_procedure": "article_34",
+        "handling_channel": None,
+        "handling_days": 60,
         "handling_due": None,
         "handling_due_projected": date(2027, 2, 5),
         "extension_max_days": 30,
         "review_request_days": 30,
+        "reply_delivered_on": None,
+        "review_request_due": None,
+        "review_opinion_delivered_on": None,
+        "recheck_request_due": None,
     }
 
 
@@ -185,12 +258,77 @@ def test_case_deadlines_after_acceptance_with_extension() -> None:
     created = datetime(2026, 11, 22, 9, 0, tzinfo=TZ)
     accepted = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
     result = case_deadlines(created, accepted, extension_days=10)
-    assert result == {
-        "acceptance_notice_due": date(2026, 12, 7),
-        "handling_due": date(2027, 2, 8),
-        "handling_due_projected": date(2027, 2, 8),
-        "extension_max_days": 30,
-        "review_request_days": 30,
-    }
+    assert result["acceptance_notice_due"] == date(2026, 12, 7)
+    assert result["handling_due"] == result["handling_due_projected"] == date(2027, 2, 8)
+    assert result["extension_max_days"] == 30
     with pytest.raises(ValueError):
         case_deadlines(created, accepted, extension_days=31)
+
+
+@pytest.mark.parametrize(
+    ("own", "channel"), [(True, None), (False, "人民法院（诉讼、执行等法定程序）")]
+)
+def test_a_matter_of_another_procedure_is_promised_no_60_days(own: bool, channel: str | None) -> None:
+    created = datetime(2026, 11, 22, 9, 0, tzinfo=TZ)
+    accepted = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
+    result = case_deadlines(created, accepted, own_procedure=own, referred_channel=channel)
+    assert result["handling_procedure"] == "own_procedure"
+    assert result["handling_channel"] == channel
+    assert result["handling_days"] is None and result["extension_max_days"] is None
+    assert result["handling_due"] is None and result["handling_due_projected"] is None
+    # the first two steps are owed all the same (第二十二条、第二十三条)
+    assert result["forwarding_due"] == date(2026, 12, 7)
+    assert result["receipt_notice_due_latest"] == date(2026, 12, 22)
+
+
+def test_case_review_windows_count_from_delivery() -> None:
+    created = datetime(2026, 1, 5, 9, 0, tzinfo=TZ)
+    result = case_deadlines(
+        created, reply_delivered_on=date(2026, 3, 7), review_opinion_delivered_on=date(2026, 9, 5)
+    )
+    assert result["review_request_due"] == date(2026, 4, 7)  # 6 April is 清明
+    assert result["recheck_request_due"] == date(2026, 10, 8)  # National Day
+
+
+# --- coverage of the holiday calendar --------------------------------------------------------
+
+
+def test_the_coming_90_days_reach_2027_which_nobody_knows_yet(fresh_calendar: Path) -> None:
+    # 2026-11-29 + 90 days = 2027-02-27; chinesecalendar 1.11 ends with 2026.
+    assert calendar_gaps(date(2026, 11, 29)) == [CalendarGap(2027, date(2027, 1, 1), date(2027, 2, 27))]
+    assert calendar_gaps(date(2026, 6, 1)) == []
+    # the horizon of 2026-10-03 ends on 2027-01-01: that one day is already a gap
+    assert calendar_gaps(date(2026, 10, 3)) == [CalendarGap(2027, date(2027, 1, 1), date(2027, 1, 1))]
+    assert calendar_gaps(date(2026, 10, 2)) == []
+
+
+def test_the_shipped_calendar_does_not_cover_2027() -> None:
+    # Honest: 2027's notice is not in the repository, so the check must speak up.
+    calendar = WorkingCalendar.from_file(deadlines.HOLIDAYS_FILE)
+    assert calendar.covers(2026) and not calendar.covers(2027)
+    assert [g.year for g in calendar_gaps(date(2026, 11, 29), calendar=calendar)] == [2027]
+
+
+def test_the_warning_names_the_year_the_days_and_the_file(fresh_calendar: Path) -> None:
+    message = coverage_warning(calendar_gaps(date(2026, 11, 29)))
+    assert "2027 (2027-01-01..2027-02-27)" in message
+    assert str(fresh_calendar) in message and "State Council" in message
+    assert coverage_warning([]) is None
+
+
+def test_log_calendar_coverage_warns_and_a_listed_year_silences_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, fresh_calendar: Path
+) -> None:
+    logger = logging.getLogger("test.coverage")
+    caplog.set_level(logging.WARNING, logger="test.coverage")
+    gaps = log_calendar_coverage(logger, date(2026, 11, 29))
+    assert [g.year for g in gaps] == [2027]
+    [record] = [r for r in caplog.records if r.name == "test.coverage"]
+    assert record.levelno == logging.WARNING and "HOLIDAY CALENDAR INCOMPLETE" in record.getMessage()
+
+    caplog.clear()
+    path = tmp_path / "with-2027.yml"
+    path.write_text(YEAR_2027, encoding="utf-8")
+    monkeypatch.setenv("HOLIDAYS_FILE", str(path))
+    assert log_calendar_coverage(logger, date(2026, 11, 29)) == []
+    assert [r for r in caplog.records if r.name == "test.coverage"] == []

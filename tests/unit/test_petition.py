@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.rules.fields import REVIEW_STAGES
 from bot.rules.petition import (
-    FIELD_LABELS,
-    REVIEW_STAGES,
     check_address,
     is_filler,
     is_question,
@@ -17,25 +16,6 @@ from bot.rules.petition import (
     parse_yes_no,
 )
 from tests.unit.helpers import assert_accepted, assert_rejected
-
-
-def test_field_labels_are_exactly_the_form_slots() -> None:
-    assert FIELD_LABELS == {
-        "petitioner_name": "姓名",
-        "id_number": "身份证号码",
-        "phone": "手机号码",
-        "address": "住址",
-        "place": "问题发生地",
-        "category": "内容分类",
-        "respondent": "被反映对象",
-        "facts": "事实经过",
-        "request": "诉求",
-        "is_first": "是否首次反映",
-        "prior_body": "此前反映的单位和时间",
-        "prior_case_no": "此前的信访件编号",
-        "review_stage": "复查复核情况",
-        "group_size": "涉及人数",
-    }
 
 
 def test_review_stages() -> None:
@@ -146,8 +126,8 @@ def test_free_text_accepted() -> None:
 @pytest.mark.parametrize(
     ("text", "field", "min_len", "error", "fragment"),
     [
-        ("", "facts", 10, "empty", "事实经过"),
-        ("太短了", "facts", 10, "too_short", "您的事实经过太简短了（至少需要10个字）"),
+        ("", "facts", 10, "empty", "事实和理由"),
+        ("太短了", "facts", 10, "too_short", "您的事实和理由太简短了（至少需要10个字）"),
         ("要钱", "request", 4, "too_short", "您的诉求太简短了（至少需要4个字）"),
         ("事" * 2001, "facts", 10, "too_long", "有2001个字，超过了2000字"),
         ("   ", "request", 4, "empty", "诉求"),
@@ -214,12 +194,13 @@ def test_parse_review_stage(text: str, stage: str | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("stage", "barred"),
-    [("rechecked", True), ("reviewed", False), ("replied", False), ("no_reply_yet", False),
-     ("unknown", False), (None, False)],
+    ("stage", "same_matter", "barred"),
+    [("rechecked", True, True), ("rechecked", False, False), ("rechecked", None, False),
+     ("reviewed", True, False), ("replied", None, False), ("no_reply_yet", None, False),
+     ("unknown", None, False), (None, None, False)],
 )
-def test_is_barred_after_recheck(stage: str | None, barred: bool) -> None:
-    assert is_barred_after_recheck(stage) is barred
+def test_only_the_same_matter_is_barred_after_recheck(stage: str | None, same_matter, barred: bool) -> None:
+    assert is_barred_after_recheck(stage, same_matter) is barred
 
 
 # --- corrections -----------------------------------------------------------------------

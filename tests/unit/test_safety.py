@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rules.safety import FIRE, MEDICAL, SUICIDE, VIOLENCE, detect_emergency, is_emergency
+from bot.rules.safety import (
+    FIRE,
+    MEDICAL,
+    SUICIDE,
+    TRAFFIC,
+    TRAFFIC_INJURY,
+    VIOLENCE,
+    detect_emergency,
+    is_emergency,
+)
 from tests.unit.nlu_data import texts_except, texts_of
 
 
@@ -26,6 +35,17 @@ from tests.unit.nlu_data import texts_except, texts_of
         ("闻到煤气味了", FIRE, "119"),
         ("我爸晕倒了", MEDICAL, "120"),
         ("家里老人摔倒了头上一直流血", MEDICAL, "120"),
+        # traffic accidents: 122, and 120 first when someone is hurt
+        ("路口两辆车撞了", TRAFFIC, "122"),
+        ("出车祸了", TRAFFIC, "122"),
+        ("撞车了，没人受伤", TRAFFIC, "122"),
+        ("追尾了，人都没事", TRAFFIC, "122"),
+        ("刚才路口出车祸了，有人被撞倒在地上流血", TRAFFIC_INJURY, "120"),
+        ("有人被车撞了躺在地上不动", TRAFFIC_INJURY, "120"),
+        ("我被电动车撞了腿在流血", TRAFFIC_INJURY, "120"),
+        ("一辆货车把老人撞倒了", TRAFFIC_INJURY, "120"),
+        ("出车祸了，出人命了", TRAFFIC_INJURY, "120"),
+        ("刚被车撞了，对方司机不肯赔钱要跑", TRAFFIC_INJURY, "120"),  # happening now: a dispute later
         # full-width punctuation, spaces and a long story around it
         ("我在三墩工地干了半年，老板一分钱不给，我 现在 站在楼顶上，你们再不管我就跳下去！", SUICIDE, "110"),
     ],
@@ -49,6 +69,15 @@ def test_emergencies_are_spotted(text: str, kind: str, number: str) -> None:
         "我妈每天都要喝药",
         "我想跳槽去别的公司",
         "油烟熏得我们上火",
+        # a traffic accident told afterwards, a dangerous crossing, a hypothetical
+        "去年出了车祸，保险公司一直不赔",
+        "三个月前我被电动车撞了，对方不赔医药费",
+        "我被车撞了以后保险公司到现在还不赔",
+        "我对交通事故认定书不服",
+        "交通事故赔偿法院判了，肇事司机跑了不给钱",
+        "这个路口经常出车祸，能不能装个红绿灯",
+        "万一出车祸谁负责",
+        "外卖电动车天天在人行道上乱骑，差点撞到人",
         "",
         None,
     ],

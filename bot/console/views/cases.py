@@ -17,6 +17,7 @@ from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
 from bot.store import notifications as store_notifications
 from bot.store import reporting, workflow
+from bot.store.delivery import CHAT_DELIVERY_ACTION, DELIVERY_METHODS
 from bot.store.models import STATUS_LABELS, AuditEntry, Case, CaseEvent
 from bot.store.transcripts import TrackerUnavailable, read_transcript
 from bot.web.auth import Permission, Principal
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 ACTION_LABELS = {
     "create": "登记",
     "read": "阅办",
+    CHAT_DELIVERY_ACTION: "在线对话中送达",
     **{name: t.label for name, t in workflow.TRANSITIONS.items()},
 }
 AUDIT_LABELS = {
@@ -50,6 +52,8 @@ DONE_MESSAGES = {
     "review_opinion": "已登记复查意见。",
     "recheck_request": "已登记复核请求。",
     "recheck_opinion": "已登记复核意见。",
+    "reply_delivery": "已登记书面答复的送达日期。",
+    "review_opinion_delivery": "已登记复查意见的送达日期。",
 }
 NOTIFY_OUTCOME = {
     store_notifications.SENT: "已通知信访人。",
@@ -188,6 +192,7 @@ async def case_page(
         "units": workflow.known_units(),
         "referral_channels": workflow.REFERRAL_CHANNELS,
         "extension_left": workflow.EXTENSION_MAX_DAYS - case.extension_days,
+        "delivery_methods": DELIVERY_METHODS,
         "action_labels": ACTION_LABELS,
         "audit_labels": AUDIT_LABELS,
         "kind_labels": store_notifications.KIND_LABELS,

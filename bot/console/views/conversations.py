@@ -10,7 +10,8 @@ from urllib.parse import quote, urlencode
 from aiohttp import web
 
 from bot.console.keys import TRACKER_ENGINE
-from bot.console.render import ID_IN_TEXT, MOBILE_IN_TEXT, attachment, form_data, redirect, render
+from bot.console.render import attachment, form_data, redirect, render
+from bot.rules.masking import ID_IN_TEXT, MOBILE_IN_TEXT
 from bot.rules.deadlines import local_date
 from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
