@@ -34,7 +34,7 @@ PROD = PROD_ENV_FILE=$(PROD_ENV_FILE) RASA_MODEL=$(or $(RASA_MODEL),$(MODEL)) RA
 BENCH_CONFIG := bench/config.default.yml
 BENCH_ARGS ?=
 
-.PHONY: help setup browser model train migrate run run-prod test test-rasa test-py test-logs validate lock clean bench
+.PHONY: help setup browser model train intents migrate run run-prod test test-rasa test-py test-logs validate lock clean bench
 
 help:
 	@echo "make run     set up, train if needed, migrate, start Rasa :5005, actions :5055, back office :8080 (SQLite)"
@@ -43,6 +43,7 @@ help:
 	@echo "make bench   load test of the production profile vs Rasa's defaults, NLU scores"
 	@echo "make model   train the model when none matches config/domain/data"
 	@echo "make lock    re-lock requirements/*.txt from requirements/*.in"
+	@echo "make intents regenerate the console's intent list (bot/console/intents.yml) from domain.yml"
 
 ## --- set-up -----------------------------------------------------------------------------
 setup: $(RASA_VENV)/.installed $(APP_VENV)/.installed frontend/node_modules/.installed var
@@ -99,6 +100,10 @@ model: setup
 	  echo "trained in $$(( $$(date +%s) - start ))s: $(MODEL)"; fi
 
 train: model
+
+# The console's intent picker ships with the back office (which has no domain.yml).
+intents: setup
+	$(APP_PY) scripts/intents.py
 
 ## --- run --------------------------------------------------------------------------------
 migrate: setup

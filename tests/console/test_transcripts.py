@@ -9,7 +9,7 @@ from datetime import timedelta
 import yaml
 from sqlalchemy import text
 
-from bot.store import review
+from bot.console import training
 from bot.store.transcripts import make_tracker_engine
 from bot.web.keys import CLOCK, SESSIONMAKER
 from tests.api.helpers import fetch_rows
@@ -80,8 +80,8 @@ async def test_the_index_is_incremental_idempotent_and_survives_a_reset(server, 
     try:
         async def counts():
             async with app[SESSIONMAKER]() as session:
-                await review.sync_index(session, engine, now=app[CLOCK]())
-                rows, total = await review.list_conversations(session)
+                await training.sync_index(session, engine, now=app[CLOCK]())
+                rows, total = await training.list_conversations(session)
             return {r.index.sender_id: (r.index.user_turns, r.index.fallback_turns,
                                         r.index.low_confidence_turns) for r in rows}
 

@@ -15,7 +15,7 @@ from bot.rules.masking import ID_IN_TEXT, MOBILE_IN_TEXT
 from bot.rules.deadlines import local_date
 from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
-from bot.store import review
+from bot.console import training as nlu_review
 from bot.store.transcripts import LOW_CONFIDENCE, TrackerUnavailable, read_transcript, read_user_event
 from bot.web.auth import Permission, Principal
 from bot.web.keys import CLOCK, SESSIONMAKER
@@ -53,11 +53,11 @@ async def conversation_list(request: web.Request, principal: Principal) -> web.R
     sync_error = None
     async with request.app[SESSIONMAKER]() as session:
         try:
-            await review.sync_index(session, request.app[TRACKER_ENGINE], now=request.app[CLOCK]())
+            await nlu_review.sync_index(session, request.app[TRACKER_ENGINE], now=request.app[CLOCK]())
         except TrackerUnavailable:
             await session.rollback()
             sync_error = TRACKER_DOWN
-        rows, total = await review.list_conversations(
+        rows, total = await nlu_review.list_conversations(
             session, needs_review=needs_review, with_case=with_case, query=search, page=page,
             per_page=PER_PAGE,
         )
@@ -103,7 +103,7 @@ async def conversation_view(request: web.Request, principal: Principal) -> web.R
         cases = await store_cases.cases_by_conversation(session, sender)
         if transcript is not None and not transcript and not cases:
             raise web.HTTPNotFound(text="未找到该对话。")
-        labels = await review.labels_of(session, sender)
+        labels = await nlu_review.labels_of(session, sender)
         handoff = await store_handoffs.open_handoff(session, sender)
         await store_cases.add_audit(
             session, actor=principal.name, action="view_transcript",
@@ -118,7 +118,7 @@ async def conversation_view(request: web.Request, principal: Principal) -> web.R
         "cases": cases,
         "labels": labels,
         "handoff": handoff,
-        "intents": review.intent_choices(),
+        "intents": nlu_review.intent_choices(),
         "low_confidence": LOW_CONFIDENCE,
         "back": request.query.get("back", ""),
         "today": local_date(now),
@@ -134,7 +134,7 @@ async def label_turn(request: web.Request, principal: Principal) -> web.StreamRe
         event_id = int(form.get("event_id") or "")
     except ValueError:
         raise web.HTTPNotFound(text="未找到该轮对话。") from None
-    if not review.valid_intent(intent):
+    if not nlu_review.valid_intent(intent):
         raise redirect(request, back, "请选择一个有效的意图。")
     app = request.app
     try:
@@ -146,7 +146,7 @@ async def label_turn(request: web.Request, principal: Principal) -> web.StreamRe
     predicted, confidence = turn.best_guess
     now = app[CLOCK]()
     async with app[SESSIONMAKER]() as session:
-        await review.set_label(
+        await nlu_review.set_label(
             session, sender_id=sender, event_id=event_id, text=anonymize(turn.text),
             predicted_intent=turn.intent if turn.intent else predicted, confidence=confidence,
             intent=intent, actor=principal.name, now=now,
@@ -167,7 +167,7 @@ async def unlabel_turn(request: web.Request, principal: Principal) -> web.Stream
         raise web.HTTPNotFound(text="未找到该轮对话。") from None
     now = request.app[CLOCK]()
     async with request.app[SESSIONMAKER]() as session:
-        removed = await review.remove_label(session, sender, event_id)
+        removed = await nlu_review.remove_label(session, sender, event_id)
         if removed:
             await store_cases.add_audit(session, actor=principal.name, action="nlu_unlabel",
                                         case_id=None, detail={"conversation_id": sender,
@@ -178,7 +178,7 @@ async def unlabel_turn(request: web.Request, principal: Principal) -> web.Stream
 
 async def training(request: web.Request, principal: Principal) -> web.Response:
     async with request.app[SESSIONMAKER]() as session:
-        labels = await review.all_labels(session)
+        labels = await nlu_review.all_labels(session)
     return await render(request, "console/training.html", {
         "labels": labels,
         "conversation_url": conversation_url,
@@ -188,11 +188,11 @@ async def training(request: web.Request, principal: Principal) -> web.Response:
 async def training_export(request: web.Request, principal: Principal) -> web.StreamResponse:
     now = request.app[CLOCK]()
     async with request.app[SESSIONMAKER]() as session:
-        labels = await review.all_labels(session)
+        labels = await nlu_review.all_labels(session)
         await store_cases.add_audit(session, actor=principal.name, action="nlu_export", case_id=None,
                                     detail={"examples": len(labels)}, now=now)
         await session.commit()
-    body = review.export_nlu_yaml(labels)
+    body = nlu_review.export_nlu_yaml(labels)
     filename = f"nlu-reviewed-{local_date(now).isoformat()}.yml"
     return attachment(body.encode("utf-8"), "application/x-yaml", filename)
 

@@ -24,7 +24,6 @@ from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.settings import REPO_ROOT
 from bot.store.models import Case, ConversationIndex, NluAnnotation, TrackerSync
 from bot.store.transcripts import (
     EVENTS,
@@ -44,41 +43,24 @@ SYNC_BATCH = 5000
 SETTLE_SECONDS = 5.0
 SYNC_ROW_ID = 1
 INTENT_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(/[A-Za-z0-9_]+)?$")
-DOMAIN_FILE = REPO_ROOT / "domain.yml"
-FAQ_RESPONSES = REPO_ROOT / "data" / "responses"
+# Shipped with the back office (generated from the Rasa project by `make intents`).
+INTENTS_FILE = Path(__file__).with_name("intents.yml")
 
 
 # --- intents an officer may choose --------------------------------------------------------
 
 
 @lru_cache(maxsize=4)
-def _intents_from(domain_file: str, responses_dir: str) -> tuple[str, ...]:
-    names: list[str] = []
-    try:
-        domain = yaml.safe_load(Path(domain_file).read_text(encoding="utf-8")) or {}
-    except OSError:
-        domain = {}
-    for item in domain.get("intents") or []:
-        name = next(iter(item)) if isinstance(item, dict) else str(item)
-        if not name.startswith("EXTERNAL_") and name not in names:
-            names.append(name)
-    retrieval: list[str] = []
-    for path in sorted(Path(responses_dir).glob("*.yml")) if Path(responses_dir).is_dir() else []:
-        try:
-            doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError):
-            continue
-        for key in (doc.get("responses") or {}):
-            if key.startswith("utter_") and "/" in key:
-                full = key[len("utter_"):]
-                if full not in retrieval:
-                    retrieval.append(full)
-    return tuple(names + sorted(retrieval))
+def _intents_from(path: str) -> tuple[str, ...]:
+    doc = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    return tuple(str(name) for name in doc.get("intents") or ())
 
 
 def intent_choices() -> tuple[str, ...]:
-    """The intents of domain.yml (and retrieval sub-intents such as faq/time_limits)."""
-    return _intents_from(str(DOMAIN_FILE), str(FAQ_RESPONSES))
+    """The intents of the assistant (domain.yml) and the retrieval sub-intents such as
+    faq/time_limits, from the list shipped beside this module (never from domain.yml, which the
+    back office's image does not contain)."""
+    return _intents_from(str(INTENTS_FILE))
 
 
 def valid_intent(name: str) -> bool:
