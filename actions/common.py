@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any
 
 from rasa_sdk import Tracker
 
@@ -227,11 +227,6 @@ def yes_no_from_message(tracker: Tracker) -> bool | None:
     return parse_yes_no(text) if text else None
 
 
-
-
-def buttons(pairs: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    """[(title, payload), ...] -> Rasa button dicts."""
-    return [{"title": title, "payload": payload} for title, payload in pairs]
 
 
 def inform_payload(entity: str, value: Any) -> str:

@@ -13,7 +13,7 @@ from bot.rules.petition import detect_field, extract_correction_value
 from bot.rules.phone import check_mobile
 
 from actions import texts
-from actions.checks import check_slot
+from actions.answer_checks import check_slot
 from actions.common import latest_entity, latest_text
 from actions.intake import reset_petition
 

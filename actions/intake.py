@@ -19,7 +19,7 @@ from bot.rules.text import tidy_text
 
 from actions import texts
 from actions.channels import described_text, divert_opening
-from actions.checks import CHECKS, Outcome, check_slot
+from actions.answer_checks import CHECKS, AnswerOutcome, check_slot
 from actions.common import (
     inform_payload,
     is_answer_to,
@@ -193,7 +193,7 @@ class ValidatePetitionForm(FormValidationAction):
         return {"summary_confirmed": None}
 
     def _fail(
-        self, slot: str, outcome: Outcome, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, slot: str, outcome: AnswerOutcome, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
         if outcome.message:
             dispatcher.utter_message(text=outcome.message, buttons=outcome.buttons or [])

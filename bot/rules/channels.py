@@ -35,13 +35,6 @@ JUDGMENT = "judgment"  # a court decision the citizen does not accept
 ENFORCEMENT = "enforcement"  # a judgment (or award) the other side does not carry out
 POLICE = "police"  # a report to the police / procuratorate that goes nowhere
 LAWSUIT = "lawsuit"  # going to court, a case in court
-TOPICS = {
-    LITIGATION: (ENFORCEMENT, JUDGMENT, POLICE, LAWSUIT),
-    ARBITRATION: (ARBITRATION,),
-    ADMIN_REVIEW: (ADMIN_REVIEW,),
-    DISCIPLINE: (DISCIPLINE,),
-    SERVICE: (SERVICE,),
-}
 DEFAULT_TOPIC = {LITIGATION: LAWSUIT, ARBITRATION: ARBITRATION, ADMIN_REVIEW: ADMIN_REVIEW,
                  DISCIPLINE: DISCIPLINE, SERVICE: SERVICE}
 

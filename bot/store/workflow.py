@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case as sql_case
@@ -649,7 +649,7 @@ def available(case: Case, principal: Principal) -> list[Transition]:
 
 
 @dataclass
-class Outcome:
+class StepResult:
     case: Case
     transition: Transition
     from_status: str
@@ -673,7 +673,7 @@ async def perform(
     actor: Principal,
     now: datetime,
     remote: str | None = None,
-) -> Outcome:
+) -> StepResult:
     """Apply the step ``action`` to ``case``; ``WorkflowError`` when it cannot be taken.
 
     ``form["expected_status"]``, when given, must equal the current status, so that two
@@ -729,7 +729,7 @@ async def perform(
             session, case, change.notify, text, actor=actor.name, now=now
         )
     await session.flush()
-    return Outcome(case, transition, from_status, change, notification)
+    return StepResult(case, transition, from_status, change, notification)
 
 
 async def mark_read(session: AsyncSession, case: Case, actor: str, now: datetime) -> bool:
@@ -744,8 +744,3 @@ async def mark_read(session: AsyncSession, case: Case, actor: str, now: datetime
     )
     await session.flush()
     return True
-
-
-def due_window(today: date, due_soon_days: int) -> tuple[date, date]:
-    return today, today + timedelta(days=due_soon_days)
-

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from stdnum.cn import ric
 
 from actions import texts
-from actions.checks import CHECKS
+from actions.answer_checks import CHECKS
 from actions.intake import CUSTOM_ASKS, PLAIN_ASK_ACTIONS
 from actions.submission import ActionCompletePetition, case_payload, slots_to_ask_again
 from bot.rules.categories import category_names

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
 from actions.channels import ActionExplainChannel, ActionExplainJurisdiction
-from actions.checks import check_group_size, check_place
+from actions.answer_checks import check_group_size, check_place
 from actions.intake import ActionAskPiConsent
 from actions.safety import ActionHandleEmergency
 from actions.submission import ActionCompletePetition

@@ -53,7 +53,7 @@ FORGOT_WORDS = ("不记得", "忘了", "记不清", "没有编号", "不知道",
 
 
 @dataclass
-class Outcome:
+class AnswerOutcome:
     """The result of checking one answer."""
 
     ok: bool
@@ -63,10 +63,10 @@ class Outcome:
     remember: dict[str, Any] = field(default_factory=dict)  # hints kept for the next attempt
 
 
-def _from_check(slot: str, check: Any) -> Outcome:
+def _from_check(slot: str, check: Any) -> AnswerOutcome:
     if check.ok:
-        return Outcome(True, {slot: check.value})
-    return Outcome(False, message=check.message)
+        return AnswerOutcome(True, {slot: check.value})
+    return AnswerOutcome(False, message=check.message)
 
 
 def _as_text(raw: Any) -> str:
@@ -79,23 +79,23 @@ def _as_bool(raw: Any) -> bool | None:
     return parse_yes_no(_as_text(raw)) if isinstance(raw, str) else None
 
 
-def check_pi_consent(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_pi_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
     if value is None:
-        return Outcome(False, message=texts.text("consent.unclear"), buttons=texts.buttons("consent"))
+        return AnswerOutcome(False, message=texts.text("consent.unclear"), buttons=texts.buttons("consent"))
     if value:
-        return Outcome(True, {"pi_consent": True})
-    return Outcome(True, {"pi_consent": False, "intake_status": "declined", "requested_slot": None})
+        return AnswerOutcome(True, {"pi_consent": True})
+    return AnswerOutcome(True, {"pi_consent": False, "intake_status": "declined", "requested_slot": None})
 
 
-def check_petitioner_name(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_petitioner_name(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     return _from_check("petitioner_name", check_name(_as_text(raw)))
 
 
 NO_ID = {"id_number": NOT_PROVIDED, "id_type": NO_DOCUMENT, "guardian_consent": NOT_APPLICABLE}
 
 
-def check_id_consent(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_id_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     """The separate consent for the 证件号码, sensitive personal information (PIPL 第29条)."""
     value = _as_bool(raw)
     text = _as_text(raw)
@@ -104,197 +104,197 @@ def check_id_consent(raw: Any, slots: Mapping[str, Any]) -> Outcome:
         # number of the wrong form is explained and the number asked for again.
         given = check_id(raw, slots)
         if not given.ok:
-            return Outcome(True, {"id_consent": True}, message=given.message)
-        return Outcome(True, {"id_consent": True, **given.updates}, message=given.message)
+            return AnswerOutcome(True, {"id_consent": True}, message=given.message)
+        return AnswerOutcome(True, {"id_consent": True, **given.updates}, message=given.message)
     if value is None:
-        return Outcome(False, message=texts.text("id_consent.unclear"), buttons=texts.buttons("ask.id_consent"))
+        return AnswerOutcome(False, message=texts.text("id_consent.unclear"), buttons=texts.buttons("ask.id_consent"))
     if value:
-        return Outcome(True, {"id_consent": True})
-    return Outcome(True, {"id_consent": False, **NO_ID}, message=texts.text("id_consent.declined"))
+        return AnswerOutcome(True, {"id_consent": True})
+    return AnswerOutcome(True, {"id_consent": False, **NO_ID}, message=texts.text("id_consent.declined"))
 
 
 def age_on(birth, today) -> int:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def check_id(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_id(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     text = _as_text(raw)
     if any(w in text for w in NO_DOCUMENT_WORDS) and not any(c.isdigit() for c in text):
-        return Outcome(True, dict(NO_ID), message=texts.text("id_consent.declined"))
+        return AnswerOutcome(True, dict(NO_ID), message=texts.text("id_consent.declined"))
     result = check_document(text)
     if not result.ok:
-        return Outcome(False, message=result.message)
+        return AnswerOutcome(False, message=result.message)
     document = result.value
     updates: dict[str, Any] = {"id_number": document.number, "id_type": document.id_type}
     if document.id_type in (RESIDENT_ID, RESIDENCE_PERMIT):
         age = age_on(id_birth_date(document.number), datetime.now(TZ).date())
         if age < GUARDIAN_AGE:
-            return Outcome(True, {**updates, "guardian_consent": None})
-    return Outcome(True, {**updates, "guardian_consent": NOT_APPLICABLE})
+            return AnswerOutcome(True, {**updates, "guardian_consent": None})
+    return AnswerOutcome(True, {**updates, "guardian_consent": NOT_APPLICABLE})
 
 
-def check_guardian_consent(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_guardian_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
     if value is None:
-        return Outcome(False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.guardian_consent"))
+        return AnswerOutcome(False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.guardian_consent"))
     if value:
-        return Outcome(True, {"guardian_consent": True})
-    return Outcome(
+        return AnswerOutcome(True, {"guardian_consent": True})
+    return AnswerOutcome(
         True, {"guardian_consent": False, "intake_status": "guardian_declined", "requested_slot": None}
     )
 
 
-def check_phone(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_phone(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     result = check_contact(_as_text(raw))
     if not result.ok:
-        return Outcome(False, message=result.message)
+        return AnswerOutcome(False, message=result.message)
     contact = result.value
     number = contact.number or NOT_PROVIDED
     info = texts.text("contact.by_address") if contact.number is None else None
-    return Outcome(True, {"phone": number, "contact_type": contact.kind}, message=info)
+    return AnswerOutcome(True, {"phone": number, "contact_type": contact.kind}, message=info)
 
 
-def check_home_address(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_home_address(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     return _from_check("address", check_address(_as_text(raw)))
 
 
-def check_place(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_place(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     text = _as_text(raw)
     jurisdiction = load_jurisdiction()
     match = resolve_place(text) if text else None
     attempts = slots.get("failed_attempts") or {}
     if match is None or match.status == "unknown":
         if attempts.get("place_unspecified") and any(w in text for w in UNSURE_WORDS):
-            return Outcome(True, {"place": f"{jurisdiction.name}（街道不详）"})
-        return Outcome(False, message=texts.text("validation.place_unknown"))
+            return AnswerOutcome(True, {"place": f"{jurisdiction.name}（街道不详）"})
+        return AnswerOutcome(False, message=texts.text("validation.place_unknown"))
     if match.status == "in_unspecified":
-        return Outcome(
+        return AnswerOutcome(
             False, message=texts.text("validation.place_unspecified"), remember={"place_unspecified": True}
         )
     if match.status == "out":
         info = texts.text("place_out", area=match.outside_area, body=match.responsible_body)
-        return Outcome(True, {"place": text}, message=info)
+        return AnswerOutcome(True, {"place": text}, message=info)
     # A short loose name ("文新那边", "三墩") becomes the official one; a precise
     # description ("古荡街道古墩路188号附近") is kept as given.
     value = match.subdivision if len(text) <= 8 else text
-    return Outcome(True, {"place": value})
+    return AnswerOutcome(True, {"place": value})
 
 
-def check_category(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_category(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     if raw is True and slots.get("category_guess"):
-        return Outcome(True, {"category": slots["category_guess"]})
+        return AnswerOutcome(True, {"category": slots["category_guess"]})
     text = _as_text(raw)
     if text in category_names():
-        return Outcome(True, {"category": text})
+        return AnswerOutcome(True, {"category": text})
     matched = match_category_answer(text) if text else None
     if matched:
-        return Outcome(True, {"category": matched})
-    return Outcome(False, message=texts.text("category.unclear"))
+        return AnswerOutcome(True, {"category": matched})
+    return AnswerOutcome(False, message=texts.text("category.unclear"))
 
 
-def check_respondent(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_respondent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     text = _as_text(raw)
     if raw is False or raw == NONE_GIVEN or text in NONE_WORDS or not text:
-        return Outcome(True, {"respondent": NONE_GIVEN})
+        return AnswerOutcome(True, {"respondent": NONE_GIVEN})
     return _from_check("respondent", check_free_text(text, "respondent"))
 
 
-def check_facts(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_facts(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     return _from_check("facts", check_free_text(_as_text(raw), "facts"))
 
 
-def check_request(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_request(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     return _from_check("request", check_free_text(_as_text(raw), "request"))
 
 
-def check_new_facts(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_new_facts(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     return _from_check("new_facts", check_free_text(_as_text(raw), "new_facts"))
 
 
-def check_is_first(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_is_first(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
     if value is None:
-        return Outcome(False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.is_first"))
+        return AnswerOutcome(False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.is_first"))
     if value:
-        return Outcome(True, {"is_first": True, **{s: NOT_APPLICABLE for s in PRIOR_SLOTS}})
+        return AnswerOutcome(True, {"is_first": True, **{s: NOT_APPLICABLE for s in PRIOR_SLOTS}})
     updates: dict[str, Any] = {"is_first": False}
     # Changing a first-time petition into a repeat one: the follow-up questions now apply.
     updates.update({s: None for s in PRIOR_SLOTS if slots.get(s) == NOT_APPLICABLE})
-    return Outcome(True, updates)
+    return AnswerOutcome(True, updates)
 
 
-def check_prior_body(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_prior_body(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     text = _as_text(raw)
     spec = BY_SLOT["prior_body"]
     if not spec.min_len <= len(text) <= spec.max_len:
-        return Outcome(False, message=texts.text("validation.prior_body", max=spec.max_len))
-    return Outcome(True, {"prior_body": text})
+        return AnswerOutcome(False, message=texts.text("validation.prior_body", max=spec.max_len))
+    return AnswerOutcome(True, {"prior_body": text})
 
 
-def check_prior_case_no(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_prior_case_no(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     text = _as_text(raw)
     if raw is False or any(w in text for w in FORGOT_WORDS):
-        return Outcome(True, {"prior_case_no": NOT_REMEMBERED})
+        return AnswerOutcome(True, {"prior_case_no": NOT_REMEMBERED})
     case_no = find_case_no(text)
     if case_no:
-        return Outcome(True, {"prior_case_no": case_no})
+        return AnswerOutcome(True, {"prior_case_no": case_no})
     # Numbers of other systems (a 12345 work order, a letter reference) are kept as given.
     spec = BY_SLOT["prior_case_no"]
     if spec.min_len <= len(text) <= spec.max_len and any(ch.isdigit() for ch in text):
-        return Outcome(True, {"prior_case_no": text})
-    return Outcome(False, message=texts.text("validation.prior_case_no"))
+        return AnswerOutcome(True, {"prior_case_no": text})
+    return AnswerOutcome(False, message=texts.text("validation.prior_case_no"))
 
 
-def check_review_stage(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_review_stage(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     text = _as_text(raw)
     stage = text if text in REVIEW_STAGES else (parse_review_stage(text) if text else None)
     if stage is None:
-        return Outcome(False, message=texts.text("validation.review_stage"), buttons=texts.buttons("ask.review_stage"))
+        return AnswerOutcome(False, message=texts.text("validation.review_stage"), buttons=texts.buttons("ask.review_stage"))
     follow = None if stage == RECHECKED else NOT_APPLICABLE
-    return Outcome(True, {"review_stage": stage, **{s: follow for s in AFTER_RECHECK_SLOTS}})
+    return AnswerOutcome(True, {"review_stage": stage, **{s: follow for s in AFTER_RECHECK_SLOTS}})
 
 
-def check_recheck_same_matter(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_recheck_same_matter(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
     if value is None:
-        return Outcome(
+        return AnswerOutcome(
             False,
             message=texts.text("validation.unclear_yes_no"),
             buttons=texts.buttons("ask.recheck_same_matter"),
         )
     if value:  # 第36条 explained by the next question, which asks whether to register anyway
-        return Outcome(True, {"recheck_same_matter": "yes", "register_anyway": None, "new_facts": NOT_APPLICABLE})
-    return Outcome(True, {"recheck_same_matter": "no", "register_anyway": NOT_APPLICABLE, "new_facts": None})
+        return AnswerOutcome(True, {"recheck_same_matter": "yes", "register_anyway": None, "new_facts": NOT_APPLICABLE})
+    return AnswerOutcome(True, {"recheck_same_matter": "no", "register_anyway": NOT_APPLICABLE, "new_facts": None})
 
 
-def check_register_anyway(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_register_anyway(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     """After 复核, same facts and reasons: registered when the citizen insists (第22条), flagged
     for the agency's written decision (第36条); otherwise nothing is filed."""
     value = _as_bool(raw)
     if value is None:
-        return Outcome(
+        return AnswerOutcome(
             False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.register_anyway")
         )
     if value:
-        return Outcome(True, {"register_anyway": True}, message=texts.text("recheck.registered_flagged"))
-    return Outcome(True, {"register_anyway": False, "intake_status": "barred", "requested_slot": None})
+        return AnswerOutcome(True, {"register_anyway": True}, message=texts.text("recheck.registered_flagged"))
+    return AnswerOutcome(True, {"register_anyway": False, "intake_status": "barred", "requested_slot": None})
 
 
-def check_group_size(raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_group_size(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     if isinstance(raw, (int, float)) and not isinstance(raw, bool) and raw >= 1:
         count = int(raw)
     else:
         parsed = parse_people_count(_as_text(raw))
         if parsed is None or parsed.n < 1:
-            return Outcome(False, message=texts.text("validation.group_size"))
+            return AnswerOutcome(False, message=texts.text("validation.group_size"))
         count = parsed.n
     if count > MAX_GROUP_SIZE:
-        return Outcome(False, message=texts.text("validation.group_size"))
+        return AnswerOutcome(False, message=texts.text("validation.group_size"))
     info = texts.text("group", n=count) if count >= 5 else None
-    return Outcome(True, {"group_size": float(count)}, message=info)
+    return AnswerOutcome(True, {"group_size": float(count)}, message=info)
 
 
-CHECKS: dict[str, Callable[[Any, Mapping[str, Any]], Outcome]] = {
+CHECKS: dict[str, Callable[[Any, Mapping[str, Any]], AnswerOutcome]] = {
     "pi_consent": check_pi_consent,
     "petitioner_name": check_petitioner_name,
     "id_consent": check_id_consent,
@@ -318,6 +318,6 @@ CHECKS: dict[str, Callable[[Any, Mapping[str, Any]], Outcome]] = {
 }
 
 
-def check_slot(slot: str, raw: Any, slots: Mapping[str, Any]) -> Outcome:
+def check_slot(slot: str, raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     """Check the answer ``raw`` for ``slot`` given the other slot values."""
     return CHECKS[slot](raw, slots)
