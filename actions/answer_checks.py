@@ -9,11 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from datetime import datetime
-
 from bot.rules.case_numbers import find_case_no
 from bot.rules.categories import category_names, match_category_answer
-from bot.rules.deadlines import TZ
+from bot.rules.deadlines import today_local
 from bot.rules.documents import NO_DOCUMENT, RESIDENT_ID, RESIDENCE_PERMIT, check_document
 from bot.rules.fields import (
     AFTER_RECHECK_SLOTS,
@@ -79,6 +77,11 @@ def _as_bool(raw: Any) -> bool | None:
     return parse_yes_no(_as_text(raw)) if isinstance(raw, str) else None
 
 
+def _unclear(slot: str, text_key: str = "validation.unclear_yes_no") -> AnswerOutcome:
+    """An answer that is neither yes nor no: say so and offer the question's buttons again."""
+    return AnswerOutcome(False, message=texts.text(text_key), buttons=texts.buttons(BY_SLOT[slot].prompt))
+
+
 def check_pi_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
     if value is None:
@@ -107,7 +110,7 @@ def check_id_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
             return AnswerOutcome(True, {"id_consent": True}, message=given.message)
         return AnswerOutcome(True, {"id_consent": True, **given.updates}, message=given.message)
     if value is None:
-        return AnswerOutcome(False, message=texts.text("id_consent.unclear"), buttons=texts.buttons("ask.id_consent"))
+        return _unclear("id_consent", "id_consent.unclear")
     if value:
         return AnswerOutcome(True, {"id_consent": True})
     return AnswerOutcome(True, {"id_consent": False, **NO_ID}, message=texts.text("id_consent.declined"))
@@ -127,7 +130,7 @@ def check_id(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     document = result.value
     updates: dict[str, Any] = {"id_number": document.number, "id_type": document.id_type}
     if document.id_type in (RESIDENT_ID, RESIDENCE_PERMIT):
-        age = age_on(id_birth_date(document.number), datetime.now(TZ).date())
+        age = age_on(id_birth_date(document.number), today_local())
         if age < GUARDIAN_AGE:
             return AnswerOutcome(True, {**updates, "guardian_consent": None})
     return AnswerOutcome(True, {**updates, "guardian_consent": NOT_APPLICABLE})
@@ -136,7 +139,7 @@ def check_id(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
 def check_guardian_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
     if value is None:
-        return AnswerOutcome(False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.guardian_consent"))
+        return _unclear("guardian_consent")
     if value:
         return AnswerOutcome(True, {"guardian_consent": True})
     return AnswerOutcome(
@@ -214,7 +217,7 @@ def check_new_facts(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
 def check_is_first(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
     if value is None:
-        return AnswerOutcome(False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.is_first"))
+        return _unclear("is_first")
     if value:
         return AnswerOutcome(True, {"is_first": True, **{s: NOT_APPLICABLE for s in PRIOR_SLOTS}})
     updates: dict[str, Any] = {"is_first": False}
@@ -257,11 +260,7 @@ def check_review_stage(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
 def check_recheck_same_matter(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
     if value is None:
-        return AnswerOutcome(
-            False,
-            message=texts.text("validation.unclear_yes_no"),
-            buttons=texts.buttons("ask.recheck_same_matter"),
-        )
+        return _unclear("recheck_same_matter")
     if value:  # 第36条 explained by the next question, which asks whether to register anyway
         return AnswerOutcome(True, {"recheck_same_matter": "yes", "register_anyway": None, "new_facts": NOT_APPLICABLE})
     return AnswerOutcome(True, {"recheck_same_matter": "no", "register_anyway": NOT_APPLICABLE, "new_facts": None})
@@ -272,9 +271,7 @@ def check_register_anyway(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     for the agency's written decision (第36条); otherwise nothing is filed."""
     value = _as_bool(raw)
     if value is None:
-        return AnswerOutcome(
-            False, message=texts.text("validation.unclear_yes_no"), buttons=texts.buttons("ask.register_anyway")
-        )
+        return _unclear("register_anyway")
     if value:
         return AnswerOutcome(True, {"register_anyway": True}, message=texts.text("recheck.registered_flagged"))
     return AnswerOutcome(True, {"register_anyway": False, "intake_status": "barred", "requested_slot": None})

@@ -38,7 +38,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 HOLIDAYS_FILE = Path(__file__).resolve().parent.parent / "config" / "holidays.yml"
 HOLIDAYS_ENV_VAR = "HOLIDAYS_FILE"
 
-ACCEPTANCE_NOTICE_DAYS = 15  # 第22条 (register and forward/assign), 第23条 (notice of receipt)
 FORWARDING_DAYS = 15  # 第22条: the 信访部门 registers and forwards or assigns
 RECEIPT_NOTICE_DAYS = 15  # 第23条: the body with the matter notifies receipt and handling route
 OBJECTION_WORKING_DAYS = 5  # 第23条 (a forwarded matter outside the receiver's remit)
@@ -72,7 +71,7 @@ def acceptance_notice_due(received: date) -> date:
     """15 days after receipt: register and forward or assign (第22条); a body receiving the
     matter directly gives its written notice of receipt and handling route in the same 15 days
     (第23条)."""
-    return received + timedelta(days=ACCEPTANCE_NOTICE_DAYS)
+    return forwarding_due(received)
 
 
 def forwarding_due(received: date) -> date:

@@ -105,7 +105,7 @@ class _Fields:
                 self.missing(key)
             return None
         if not isinstance(value, dict):
-            self.malformed(key, "not_text")
+            self.malformed(key, "not_object")
             return None
         return value
 
