@@ -1,20 +1,67 @@
 """Async client of the back office JSON API (POST /cases, GET /status, GET /notifications,
-POST /handoffs)."""
+POST /handoffs).
+
+The action server keeps one ``aiohttp.ClientSession`` for the back office for its lifetime:
+created on first use inside the running event loop (so each Sanic worker process has its
+own), its connections kept alive between calls, and closed when the server stops
+(``close_session_at_server_stop``, called when the ``actions`` package is loaded).
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 from urllib.parse import quote
 
 import aiohttp
 
-from bot.settings import load_settings
+from bot.settings.actions import action_settings
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT = aiohttp.ClientTimeout(total=10, connect=3)
+RASA_SDK_APP = "rasa_sdk"  # the name rasa_sdk.endpoint.create_app gives its Sanic app
+
+_session: Optional[aiohttp.ClientSession] = None
+_session_loop: Optional[asyncio.AbstractEventLoop] = None
+
+
+def shared_session() -> aiohttp.ClientSession:
+    """The session of this process, created on first use inside the running event loop."""
+    global _session, _session_loop
+    loop = asyncio.get_running_loop()
+    if _session is None or _session.closed or _session_loop is not loop:
+        _session, _session_loop = aiohttp.ClientSession(timeout=TIMEOUT), loop
+    return _session
+
+
+async def close_session() -> None:
+    """Close the session (a later call opens a new one); nothing to do when none is open."""
+    global _session, _session_loop
+    session, _session, _session_loop = _session, None, None
+    if session is not None and not session.closed:
+        await session.close()
+
+
+async def _close_after_server_stop(_app: Any, _loop: Any = None) -> None:
+    await close_session()
+
+
+def close_session_at_server_stop() -> bool:
+    """Close the session when the rasa-sdk server stops (its Sanic ``after_server_stop``, in
+    every worker). rasa-sdk creates its Sanic app before it loads the ``actions`` package, so
+    the app is found by name; False when the package is loaded without it (tests, scripts)."""
+    from sanic import Sanic
+    from sanic.exceptions import SanicException
+
+    try:
+        app = Sanic.get_app(RASA_SDK_APP)
+    except SanicException:
+        return False
+    app.register_listener(_close_after_server_stop, "after_server_stop")
+    return True
 
 
 class BackOfficeError(Exception):
@@ -40,7 +87,8 @@ class BackOfficeClient:
 
     @classmethod
     def from_settings(cls) -> "BackOfficeClient":
-        settings = load_settings()
+        """The client of the action server's settings (read once per process)."""
+        settings = action_settings()
         return cls(settings.backoffice_url.rstrip("/"), settings.service_token)
 
     def _headers(self, **extra: str) -> dict[str, str]:
@@ -49,16 +97,25 @@ class BackOfficeClient:
     async def _request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         url = f"{self.base_url}/api/v1{path}"
         try:
-            async with aiohttp.ClientSession(timeout=TIMEOUT) as session:
-                async with session.request(method, url, **kwargs) as response:
-                    try:
-                        body = await response.json(content_type=None)
-                    except ValueError:
-                        body = None
-                    return response.status, body
+            try:
+                return await self._send(method, url, **kwargs)
+            except aiohttp.ServerDisconnectedError:
+                # A kept-alive connection the back office had just closed: every call of this
+                # client is safe to repeat (filing carries its Idempotency-Key, a handoff
+                # request returns the open one), so try once more on a fresh connection.
+                return await self._send(method, url, **kwargs)
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("back office %s %s unreachable: %s", method, path, type(exc).__name__)
             raise BackOfficeError(None, "unreachable", str(exc)) from exc
+
+    @staticmethod
+    async def _send(method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
+        async with shared_session().request(method, url, **kwargs) as response:
+            try:
+                body = await response.json(content_type=None)
+            except ValueError:
+                body = None
+            return response.status, body
 
     async def create_case(self, payload: dict[str, Any], idempotency_key: str) -> dict[str, Any]:
         """File a case; replaying the same key returns the first result, never a second case."""

@@ -22,16 +22,16 @@ INTERRUPTION_INTENTS = frozenset(
         "query_status",
         "retry_submit",
         "continue_petition",
-        # policy answers and lawful channels (data/rules/policy.yml)
+        # policy answers and lawful procedures (data/rules/policy.yml)
         "emergency",
         "request_human",
         "prohibited_action",
         "visit_escalation",
-        "channel_litigation",
-        "channel_arbitration",
-        "channel_admin_review",
-        "channel_discipline",
-        "channel_service",
+        "procedure_litigation",
+        "procedure_arbitration",
+        "procedure_admin_review",
+        "procedure_discipline",
+        "procedure_service",
         "ask_jurisdiction",
         "bot_identity",
         "ask_official",
@@ -43,16 +43,16 @@ INTERRUPTION_CONFIDENCE = 0.6
 LONG_ANSWER_CHARS = 40
 # Interruptions whatever the length of the message: danger, and asking for a person.
 ALWAYS_INTERRUPT = frozenset({"emergency", "request_human"})
-# Where a question asks for the citizen's own story, a matter for another channel, a wish to
+# Where a question asks for the citizen's own story, a matter for another procedure, a wish to
 # go over levels or harsh words about the other side ARE the answer ("法院判了不执行" as the
 # facts, "那个王八蛋老板" as the respondent); "问题在余杭" answers where the problem arose.
 STORY_INTENTS = frozenset(
     {
-        "channel_litigation",
-        "channel_arbitration",
-        "channel_admin_review",
-        "channel_discipline",
-        "channel_service",
+        "procedure_litigation",
+        "procedure_arbitration",
+        "procedure_admin_review",
+        "procedure_discipline",
+        "procedure_service",
         "visit_escalation",
         "ask_jurisdiction",
         "insult",
@@ -71,7 +71,7 @@ ANSWERING_INTENTS = {
 INTERRUPTION_HANDLERS = frozenset(
     {
         "action_handle_emergency",
-        "action_explain_channel",
+        "action_explain_procedure",
         "action_explain_visit",
         "action_warn_prohibited",
         "action_explain_jurisdiction",
@@ -131,7 +131,7 @@ def is_answer_to(tracker: Tracker, slot: str) -> bool:
     when the message replies to the cancel confirmation, when it describes an emergency
     (``bot.rules.safety``: whatever the classifier says and however long the message), or
     when it is a confident interruption (a question, a correction, cancel, a matter for
-    another channel ...) short enough not to be a story. A message repeated after such an
+    another procedure ...) short enough not to be a story. A message repeated after such an
     interruption was answered is taken as the answer.
     """
     from bot.rules.petition import is_question

@@ -18,7 +18,7 @@ from bot.rules.fields import BY_SLOT, FIELDS, FORM_SLOTS, NOT_GIVEN_VALUES, corr
 from bot.rules.text import tidy_text
 
 from actions import texts
-from actions.channels import described_text, divert_opening
+from actions.procedures import described_text, divert_opening
 from actions.answer_checks import CHECKS, AnswerOutcome, check_slot
 from actions.common import (
     inform_payload,
@@ -80,7 +80,7 @@ class ActionStartIntake(Action):
         events = reset_petition()
         # A "/file_petition" button files the description it was offered for.
         text = described_text(tracker)
-        # Emergency numbers first; a matter for another channel is explained, not filed.
+        # Emergency numbers first; a matter for another procedure is explained, not filed.
         diverted = divert_opening(dispatcher, tracker, text)
         if diverted is not None:
             return events + diverted

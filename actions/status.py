@@ -151,7 +151,7 @@ class ActionLookupStatus(Action):
             ))
         own = deadlines.get("handling_procedure") == "own_procedure"
         if deadlines.get("handling_channel"):
-            lines.append(texts.text("status.referred", channel=deadlines["handling_channel"]))
+            lines.append(texts.text("status.referred", referred_to=deadlines["handling_channel"]))
         elif state in ("registered", "accepted", "assigned"):
             lines.append(texts.text("status.own_procedure" if own else "status.handling_article_34"))
         windows = {

@@ -20,11 +20,11 @@ from actions.intake import reset_petition
 logger = logging.getLogger(__name__)
 
 # Rasa input channel name -> the channel recorded on the case.
-CHANNELS = {"socketio": "web", "wechat": "wechat", "rest": "rest", "rasa": "web", "cmdline": "rest"}
+CASE_CHANNEL_OF_INPUT = {"socketio": "web", "wechat": "wechat", "rest": "rest", "rasa": "web", "cmdline": "rest"}
 
 
 def channel_of(tracker: Tracker) -> str:
-    return CHANNELS.get(tracker.get_latest_input_channel() or "", "web")
+    return CASE_CHANNEL_OF_INPUT.get(tracker.get_latest_input_channel() or "", "web")
 
 
 def _api_value(slot: str, value: Any) -> Any:

@@ -73,7 +73,7 @@ def cmd_serve(settings: Settings) -> None:
 
     from aiohttp import web
 
-    from bot.web.app import RUNNER_OPTIONS, init_app
+    from bot.app import RUNNER_OPTIONS, init_app
 
     async def start() -> web.Application:
         from bot.console.views.auth import bootstrap_first_admin
@@ -120,6 +120,14 @@ def cmd_print_dev_settings(settings: Settings) -> None:
             print(line)
         print("  also default: " + ", ".join(sorted(dev)))
         print("APP_ENV=production refuses to start while any of them is a development default.")
+
+
+def use_rule_files(settings: Settings) -> None:
+    """Point the rules at the jurisdiction and holidays files of the settings (once, at start)."""
+    from bot.rules import deadlines, jurisdiction
+
+    jurisdiction.use_file(settings.jurisdiction_file)
+    deadlines.use_holidays_file(settings.holidays_file)
 
 
 class CommandError(Exception):
@@ -245,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         configure_logging(settings.log_level)
+        use_rule_files(settings)
         if args.command in USER_COMMANDS:
             USER_COMMANDS[args.command](settings, args)
         else:

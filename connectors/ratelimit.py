@@ -18,10 +18,10 @@ Another channel gets the same limits by putting ``MessageLimitMixin`` first in i
 (``class WeChatInput(MessageLimitMixin, InputChannel)``): the mixin wraps the
 ``on_new_message`` callback every Rasa channel calls.
 
-The limits (``bot/settings.py``): at most ``CHANNEL_RATE_LIMIT_MESSAGES`` messages per sender
-in each fixed window of ``CHANNEL_RATE_LIMIT_WINDOW_SECONDS``. With ``RATE_LIMIT_BACKEND=redis``
-the counters live in Redis under ``REDIS_KEY_PREFIX`` + ``ch:`` and are shared by every Sanic
-worker and every Rasa replica; sender ids are hashed before they reach Redis. When Redis cannot
+The limits (``bot/settings/channels.py``): at most ``CHANNEL_RATE_LIMIT_MESSAGES`` messages
+per sender in each fixed window of ``CHANNEL_RATE_LIMIT_WINDOW_SECONDS``. With
+``RATE_LIMIT_BACKEND=redis`` the counters live in Redis under ``REDIS_KEY_PREFIX`` + ``ch:`` and
+are shared by every Sanic worker and every Rasa replica; sender ids are hashed before they reach Redis. When Redis cannot
 be reached the message is let through (the lock store fails the message anyway if Redis is
 really gone) and a warning is logged at most once a minute.
 """
@@ -43,7 +43,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.settings import Settings, load_settings
+from bot.settings.channels import ChannelSettings, channel_settings
 from connectors.webchat import WebChatInput  # Rasa's socket.io channel with working sessions
 from bot.store.ratelimit import Limit, MemoryBackend, RateLimiter, RedisBackend
 
@@ -93,12 +93,12 @@ def log_failure(channel: str, sender_id: Optional[Text], text: Optional[Text], e
 class MessageGuard:
     """The checks every message of a limited channel passes before the assistant sees it."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.max_chars = settings.channel_max_message_chars
+    def __init__(self, settings: ChannelSettings) -> None:
+        self.max_chars = settings.max_message_chars
         self.limit = Limit(
             "channel-sender",
-            settings.channel_rate_limit_messages,
-            settings.channel_rate_limit_window_seconds,
+            settings.rate_limit_messages,
+            settings.rate_limit_window_seconds,
         )
         self._backend_name = settings.rate_limit_backend
         self._redis_url = settings.redis_url
@@ -110,8 +110,10 @@ class MessageGuard:
         self._last_warning = 0.0
 
     @classmethod
-    def from_env(cls) -> "MessageGuard":
-        return cls(load_settings())
+    def from_settings(cls) -> "MessageGuard":
+        """The guard of this process's channel settings (read once, when the Rasa server
+        loads the ``connectors`` package)."""
+        return cls(channel_settings())
 
     def limiter(self) -> RateLimiter:
         if self._limiter is None or self._limiter_pid != os.getpid():
@@ -159,7 +161,7 @@ class MessageLimitMixin:
     @property
     def guard(self) -> MessageGuard:
         if self._guard is None:
-            self._guard = MessageGuard.from_env()
+            self._guard = MessageGuard.from_settings()
         return self._guard
 
     def limited(self, on_new_message: OnNewMessage) -> OnNewMessage:
@@ -207,7 +209,7 @@ class RateLimitedRestInput(RestInput):
     @property
     def guard(self) -> MessageGuard:
         if self._guard is None:
-            self._guard = MessageGuard.from_env()
+            self._guard = MessageGuard.from_settings()
         return self._guard
 
     @staticmethod

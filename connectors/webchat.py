@@ -1,4 +1,4 @@
-"""The socket.io channel of the citizen chat page (``bot/web/citizen.py`` serves the page).
+"""The socket.io channel of the citizen chat page (``bot/citizen.py`` serves the page).
 
 Rasa's own ``socketio`` channel (rasa 3.6.21) calls ``AsyncServer.enter_room`` without
 ``await``. Since python-socketio 5.10 that method is a coroutine, so with

@@ -13,7 +13,7 @@
 Every key may instead come from an environment variable (``WECHAT_TOKEN``, ``WECHAT_APP_ID``,
 ``WECHAT_APP_SECRET``, ``WECHAT_ENCODING_AES_KEY``, ``WECHAT_API_BASE_URL``,
 ``WECHAT_PRIVACY_URL``, ``WECHAT_REDIS_URL``, ``WECHAT_REPLY_TIMEOUT_SECONDS``), which wins
-over the file. The development values in the repository's credentials.yml are obviously not
+over the file; they are read with the other channel settings (``bot/settings/channels.py``). The development values in the repository's credentials.yml are obviously not
 an account (``wx0000000000000000``); with ``APP_ENV=production`` the server refuses to start
 while any of them is still in use.
 
@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
@@ -65,6 +64,13 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
+from bot.settings.channels import (
+    WECHAT_DEV_VALUES,
+    channel_settings,
+    load_channel_settings,
+    wechat_secrets,
+)
+from bot.settings.common import SettingsError, refusal, secret_problems
 from connectors.ratelimit import MessageLimitMixin, log_failure
 from connectors.wechat_api import CustomerServiceApi
 from connectors.wechat_state import API, REPLIED, ChannelState, MemoryState, Record, RedisState
@@ -92,30 +98,12 @@ GREET = "/greet"
 SUBSCRIBE_EVENTS = ("subscribe", "subscribe_scan")
 
 # Development values (credentials.yml): public on purpose, refused in production.
-DEV_TOKEN = "devwechattoken"
-DEV_APP_ID = "wx0000000000000000"
-DEV_APP_SECRET = "dev-wechat-app-secret-not-real"
-DEV_ENCODING_AES_KEY = "DevelopmentOnlyNotARealWeChatAccountKey0000"
+DEV_TOKEN = WECHAT_DEV_VALUES["token"]
+DEV_APP_ID = WECHAT_DEV_VALUES["app_id"]
+DEV_APP_SECRET = WECHAT_DEV_VALUES["app_secret"]
+DEV_ENCODING_AES_KEY = WECHAT_DEV_VALUES["encoding_aes_key"]
 DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
 DEFAULT_PRIVACY_URL = "http://127.0.0.1:8080/privacy"
-
-# credentials key -> environment variable that overrides it
-ENV_VARS = {
-    "token": "WECHAT_TOKEN",
-    "app_id": "WECHAT_APP_ID",
-    "app_secret": "WECHAT_APP_SECRET",
-    "encoding_aes_key": "WECHAT_ENCODING_AES_KEY",
-    "api_base_url": "WECHAT_API_BASE_URL",
-    "privacy_url": "WECHAT_PRIVACY_URL",
-    "redis_url": "WECHAT_REDIS_URL",
-    "reply_timeout": "WECHAT_REPLY_TIMEOUT_SECONDS",
-}
-DEV_VALUES = {
-    "token": DEV_TOKEN,
-    "app_id": DEV_APP_ID,
-    "app_secret": DEV_APP_SECRET,
-    "encoding_aes_key": DEV_ENCODING_AES_KEY,
-}
 
 
 class WeChatConfigError(ValueError):
@@ -143,12 +131,13 @@ class WeChatConfig:
     def from_credentials(
         cls, credentials: Optional[Mapping[str, Any]], env: Optional[Mapping[str, str]] = None
     ) -> "WeChatConfig":
-        credentials = dict(credentials or {})
-        env = os.environ if env is None else env
-        for key, variable in ENV_VARS.items():
-            value = (env.get(variable) or "").strip()
-            if value:
-                credentials[key] = value
+        """The channel's configuration: ``credentials`` overridden by the WeChat variables of
+        the channel settings (this process's, or those read from ``env`` when given)."""
+        try:
+            settings = channel_settings() if env is None else load_channel_settings(env)
+        except SettingsError as exc:
+            raise WeChatConfigError(f"WeChat channel: {exc}") from None
+        credentials = {**dict(credentials or {}), **settings.wechat.overrides()}
         known = set(cls.__dataclass_fields__)
         unknown = sorted(set(credentials) - known)
         if unknown:
@@ -164,7 +153,7 @@ class WeChatConfig:
             except (TypeError, ValueError):
                 raise WeChatConfigError(f"WeChat channel: {name} must be a {kind.__name__}") from None
         config = cls(**values)
-        config.check(production=(env.get("APP_ENV") or "").strip().lower() == "production")
+        config.check(production=settings.is_production)
         return config
 
     def check(self, production: bool = False) -> None:
@@ -184,14 +173,10 @@ class WeChatConfig:
         if self.max_text_bytes < 200 or self.max_text_bytes > 2048:
             raise WeChatConfigError("WeChat channel: max_text_bytes must be between 200 and 2048")
         if production:
-            still_dev = [key for key, dev in DEV_VALUES.items() if getattr(self, key) == dev]
-            if still_dev:
-                raise WeChatConfigError(
-                    "refusing to start in production: the WeChat channel's "
-                    + ", ".join(ENV_VARS[key] for key in still_dev)
-                    + (" still has its" if len(still_dev) == 1 else " still have their")
-                    + " development value; set the official account's values"
-                )
+            account = {key: getattr(self, key) for key in WECHAT_DEV_VALUES}
+            problems = secret_problems(wechat_secrets(account))
+            if problems:
+                raise WeChatConfigError(refusal(problems))
 
 
 @dataclass(frozen=True)

@@ -203,10 +203,6 @@ def choice_of(text: str, choices: Sequence[Choice]) -> Optional[str]:
     return None
 
 
-def fill(template: str, fields: Mapping[str, str]) -> str:
-    return template.format(**fields)
-
-
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 

@@ -12,8 +12,12 @@
 ``make run-prod`` (``Procfile.prod``), the container images (``deploy/Dockerfile.*``) and the
 tests of the profile (``tests/production``) all start the processes through this file, so
 what is tested is what runs. It works in both Python environments (``.venv/rasa`` runs
-``rasa``, ``.venv/app`` the rest) and needs only what both have: psycopg2, redis, SQLAlchemy
-and ``bot.settings``.
+``rasa``, ``.venv/app`` the rest) and needs only what both have: psycopg2, redis, SQLAlchemy,
+``bot.settings`` and ``bot.ops`` (waiting, databases, env files).
+
+Each process is checked by its own settings (``bot.settings``: back office, action server,
+channels), which refuse development and too short secrets the same way everywhere; this file
+adds what the profile needs besides: PostgreSQL, Redis, a trained model.
 
 Configuration comes from environment variables (README, "Running in production"). When
 ``PROD_ENV_FILE`` names a file of ``KEY=VALUE`` lines, it is read first; variables already
@@ -24,26 +28,33 @@ set in the environment win. Secrets are never printed and never put on a command
 from __future__ import annotations
 
 import argparse
-import base64
 import logging
 import os
-import secrets
-import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Optional
-from urllib.parse import unquote, urlsplit
+from typing import Mapping, Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.settings import (  # noqa: E402  (after the path set-up)
-    DEV_SECRETS,
-    SettingsError,
-    display_url,
-    load_settings,
+from bot.ops import (  # noqa: E402  (after the path set-up)
+    PostgresTarget,
+    ProfileError,
+    RedisTarget,
+    Target,
+    create_databases,
+    ensure_tracker_schema,
+    is_postgres,
+    lock_store_env,
+    migrate,
+    new_env_file,
+    profile_environ,
+    wait_for,
 )
+from bot.settings import SettingsError, display_url, load_settings  # noqa: E402
+from bot.settings.actions import load_action_settings  # noqa: E402
+from bot.settings.channels import load_channel_settings  # noqa: E402
+from bot.settings.common import ProcessSettings, refusal  # noqa: E402
 
 ENDPOINTS = ROOT / "deploy" / "endpoints.prod.yml"
 CREDENTIALS = ROOT / "deploy" / "credentials.prod.yml"
@@ -52,121 +63,15 @@ CREDENTIALS = ROOT / "deploy" / "credentials.prod.yml"
 # (one worker per process, and sticky sessions across replicas at the load balancer).
 SOCKETIO_CREDENTIALS = ROOT / "deploy" / "credentials.socketio.yml"
 ROLES = ("rasa", "actions", "backoffice")
-MIN_SECRET_CHARS = 16
-# Checked elsewhere: the Fernet keys by bot.settings, the staff password by the console.
-LENGTH_EXEMPT = ("BACKOFFICE_ENCRYPTION_KEYS", "ADMIN_PASSWORD")
-MIGRATION_LOCK_ID = 7_240_513  # pg_advisory_lock key: one migration at a time across replicas
-
-# Defaults of the profile (every one can be overridden by the environment).
-DEFAULTS: dict[str, str] = {
-    "APP_ENV": "production",
-    "RATE_LIMIT_BACKEND": "redis",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-    "RASA_HOST": "127.0.0.1",
-    "RASA_PORT": "5005",
-    "SANIC_WORKERS": "2",
-    "RASA_SOCKETIO_PORT": "5006",
-    "ACTION_SERVER_HOST": "127.0.0.1",
-    "ACTION_SERVER_PORT": "5055",
-    "ACTION_SERVER_SANIC_WORKERS": "2",
-    "BACKOFFICE_HOST": "127.0.0.1",
-    "BACKOFFICE_PORT": "8080",
-    "LOCK_STORE_KEY_PREFIX": "xinfang",
-    "BACKOFFICE_MIGRATE_ON_START": "true",
-    "LOG_LEVEL": "INFO",
-}
+# Each process's settings, read from the profile's environment ("rasa" runs the channels).
+SETTINGS = {"rasa": load_channel_settings, "actions": load_action_settings, "backoffice": load_settings}
 
 log = logging.getLogger("prod")
 
 
-class ProfileError(Exception):
-    """The profile cannot start; the message is one line naming every problem."""
-
-
-# --- environment ------------------------------------------------------------------------------
-
-
-def load_env_file(path: Path, environ: dict[str, str]) -> int:
-    """Read ``KEY=VALUE`` lines into ``environ`` without overriding what is set."""
-    count = 0
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :]
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not key.isidentifier():
-            raise ProfileError(f"{path}: not a KEY=VALUE line: {key or raw[:20]!r}")
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        if key not in environ:
-            environ[key] = value
-            count += 1
-    return count
-
-
 def prepare_environ(environ: Optional[dict[str, str]] = None) -> dict[str, str]:
     """The environment of the profile: the process environment, PROD_ENV_FILE, defaults."""
-    env = dict(os.environ if environ is None else environ)
-    env_file = env.get("PROD_ENV_FILE", "").strip()
-    if env_file:
-        path = Path(env_file)
-        if not path.is_absolute():
-            path = ROOT / path
-        if not path.is_file():
-            raise ProfileError(f"PROD_ENV_FILE={env_file} does not exist")
-        load_env_file(path, env)
-    for key, value in DEFAULTS.items():
-        if not env.get(key, "").strip():
-            env[key] = value
-    derived = {
-        "BACKOFFICE_URL": f"http://127.0.0.1:{env['BACKOFFICE_PORT']}",
-        # The back office talks to the socket.io server: messages it sends to a conversation
-        # (staff replies, notifications) reach a web chat only from the process holding it.
-        "RASA_URL": f"http://127.0.0.1:{env['RASA_SOCKETIO_PORT']}",
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{env['ACTION_SERVER_PORT']}/webhook",
-        "LOCK_STORE_URL": env["REDIS_URL"],
-    }
-    for key, value in derived.items():
-        if not env.get(key, "").strip():
-            env[key] = value
-    # Quiet, telemetry-free, and importable from anywhere.
-    env["RASA_TELEMETRY_ENABLED"] = "false"
-    env.setdefault("SQLALCHEMY_SILENCE_UBER_WARNING", "1")
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    env.setdefault("PYTHONUNBUFFERED", "1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-# --- checks -----------------------------------------------------------------------------------
-
-
-def _is_postgres(url: str) -> bool:
-    return url.strip().split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
-
-
-def _secret_problems(env: Mapping[str, str], names: Iterable[str]) -> list[str]:
-    problems = []
-    for name in names:
-        value = env.get(name, "").strip()
-        if not value or value == DEV_SECRETS.get(name):
-            problems.append(f"{name} is not set or still has its development default")
-        elif name not in LENGTH_EXEMPT and len(value) < MIN_SECRET_CHARS:
-            problems.append(f"{name} is shorter than {MIN_SECRET_CHARS} characters")
-    return problems
-
-
-def _int_problem(env: Mapping[str, str], name: str, minimum: int = 1) -> list[str]:
-    try:
-        if int(env.get(name, "")) >= minimum:
-            return []
-    except ValueError:
-        pass
-    return [f"{name} must be an integer of at least {minimum}"]
+    return profile_environ(os.environ if environ is None else environ)
 
 
 def model_path(env: Mapping[str, str]) -> Path:
@@ -175,116 +80,37 @@ def model_path(env: Mapping[str, str]) -> Path:
 
 
 def role_problems(role: str, env: Mapping[str, str]) -> list[str]:
-    """Everything that keeps ``role`` from starting as a production process."""
-    problems: list[str] = []
-    if env.get("APP_ENV") != "production":
-        problems.append("APP_ENV must be production")
-    if role == "backoffice":
-        try:
-            settings = load_settings(env)
-            settings.check_production()
-        except SettingsError as exc:
-            problems.append(str(exc))
-        else:
-            problems += [
-                p
-                for p in _secret_problems(env, sorted(DEV_SECRETS))
-                if "development default" not in p  # reported by check_production
-            ]
-        if not _is_postgres(env.get("DATABASE_URL", "")):
-            problems.append("DATABASE_URL must be a PostgreSQL URL (SQLite is for development)")
-        if not _is_postgres(env.get("TRACKER_DB_URL", "")):
-            problems.append("TRACKER_DB_URL must be a PostgreSQL URL")
+    """Everything that keeps ``role`` from starting as a production process: its settings'
+    production check, then what the profile needs besides."""
+    problems = [] if env.get("APP_ENV") == "production" else ["APP_ENV must be production"]
+    try:
+        settings: ProcessSettings = SETTINGS[role](env)
+    except SettingsError as exc:
+        return problems + [str(exc)]
+    problems += settings.production_problems()
+    if role == "backoffice" and not is_postgres(env.get("DATABASE_URL", "")):
+        problems.append("DATABASE_URL must be a PostgreSQL URL (SQLite is for development)")
+    if role in ("backoffice", "rasa"):
+        if not is_postgres(env.get("TRACKER_DB_URL", "")):
+            problems.append("TRACKER_DB_URL must be a PostgreSQL URL (a form's answers live there)")
         if env.get("RATE_LIMIT_BACKEND") != "redis":
             problems.append("RATE_LIMIT_BACKEND must be redis (limits shared by every process)")
-    elif role == "actions":
-        problems += _secret_problems(env, ["BACKOFFICE_SERVICE_TOKEN"])
-        problems += _int_problem(env, "ACTION_SERVER_SANIC_WORKERS")
-        if not env.get("BACKOFFICE_URL", "").startswith(("http://", "https://")):
-            problems.append("BACKOFFICE_URL must be an http(s) URL")
-    elif role == "rasa":
-        problems += _secret_problems(env, ["RASA_TOKEN"])
-        jwt = env.get("RASA_JWT_SECRET", "").strip()
-        if jwt and len(jwt) < MIN_SECRET_CHARS:
-            problems.append(f"RASA_JWT_SECRET is shorter than {MIN_SECRET_CHARS} characters")
-        if not _is_postgres(env.get("TRACKER_DB_URL", "")):
-            problems.append(
-                "TRACKER_DB_URL must be a PostgreSQL URL (a form's answers live in the tracker)"
-            )
+    if role == "rasa":
         if not env.get("LOCK_STORE_URL", "").startswith("redis://"):
             problems.append("LOCK_STORE_URL (or REDIS_URL) must be a redis:// URL")
-        if env.get("RATE_LIMIT_BACKEND") != "redis":
-            problems.append("RATE_LIMIT_BACKEND must be redis (limits shared by every worker)")
         if not env.get("LOCK_STORE_KEY_PREFIX", "").isalnum():
             problems.append("LOCK_STORE_KEY_PREFIX must be letters and digits only")
-        problems += _int_problem(env, "SANIC_WORKERS")
+        if not env.get("SANIC_WORKERS", "").isdigit() or int(env["SANIC_WORKERS"]) < 1:
+            problems.append("SANIC_WORKERS must be an integer of at least 1")
         if not model_path(env).is_file():
             problems.append("RASA_MODEL must name a trained model file (make model)")
-    else:
-        raise ValueError(role)
     return problems
 
 
 def check(role: str, env: Mapping[str, str]) -> None:
     problems = role_problems(role, env)
     if problems:
-        raise ProfileError(f"refusing to start the production {role}: " + "; ".join(problems))
-
-
-# --- services ---------------------------------------------------------------------------------
-
-
-class Target:
-    """A service the profile waits for: PostgreSQL or Redis, named for the log."""
-
-    def __init__(self, label: str, url: str):
-        self.label = label
-        self.url = url
-
-    @property
-    def where(self) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.hostname}:{parts.port or ''}{parts.path}"
-
-    def probe(self) -> None:
-        raise NotImplementedError
-
-
-def pg_params(url: str) -> dict[str, object]:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    params: dict[str, object] = {
-        "host": parsed.host or "127.0.0.1",
-        "port": parsed.port or 5432,
-        "dbname": parsed.database or "postgres",
-        "user": parsed.username or "postgres",
-        "connect_timeout": 3,
-    }
-    if parsed.password:
-        params["password"] = str(parsed.password)
-    params.update({k: v for k, v in parsed.query.items() if k in ("sslmode", "sslrootcert")})
-    return params
-
-
-class PostgresTarget(Target):
-    def probe(self) -> None:
-        import psycopg2
-
-        with psycopg2.connect(**pg_params(self.url)) as conn, conn.cursor() as cur:
-            cur.execute("SELECT 1")
-        conn.close()
-
-
-class RedisTarget(Target):
-    def probe(self) -> None:
-        import redis
-
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=3, socket_timeout=3)
-        try:
-            client.ping()
-        finally:
-            client.close()
+        raise ProfileError(refusal(problems, role))
 
 
 def targets_of(role: str, env: Mapping[str, str]) -> list[Target]:
@@ -294,7 +120,7 @@ def targets_of(role: str, env: Mapping[str, str]) -> list[Target]:
             RedisTarget("Redis (rate limits)", env["REDIS_URL"]),
         ]
     if role == "rasa":
-        found = [
+        found: list[Target] = [
             PostgresTarget("PostgreSQL (tracker store)", env["TRACKER_DB_URL"]),
             RedisTarget("Redis (lock store)", env["LOCK_STORE_URL"]),
         ]
@@ -304,158 +130,15 @@ def targets_of(role: str, env: Mapping[str, str]) -> list[Target]:
     return []
 
 
-def _reason(exc: BaseException) -> str:
-    """A short, secret-free reason: the first line of a driver's message."""
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first[:160]}" if first else type(exc).__name__
-
-
-def wait_for(
-    targets: Iterable[Target],
-    *,
-    first_delay: float = 1.0,
-    max_delay: float = 10.0,
-    sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Retry each target until it answers (forever: an orchestrator restarts nothing)."""
-    for target in targets:
-        delay, attempt = first_delay, 0
-        while True:
-            attempt += 1
-            try:
-                target.probe()
-            except Exception as exc:
-                log.warning(
-                    "waiting for %s at %s: not reachable (%s), retrying in %gs",
-                    target.label,
-                    target.where,
-                    _reason(exc),
-                    delay,
-                )
-                sleep(delay)
-                delay = min(delay * 2, max_delay)
-                continue
-            if attempt > 1:
-                log.info("%s at %s reachable after %d attempts", target.label, target.where, attempt)
-            break
-
-
-def create_databases(env: Mapping[str, str]) -> None:
-    """Create the case and tracker databases when missing (a local convenience)."""
-    import psycopg2
-    import psycopg2.errors
-    from psycopg2 import sql
-
-    for name in ("DATABASE_URL", "TRACKER_DB_URL"):
-        params = pg_params(env[name])
-        dbname = str(params["dbname"])
-        wait_for([PostgresTarget("PostgreSQL server", _with_db(env[name], "postgres"))])
-        conn = psycopg2.connect(**{**params, "dbname": "postgres"})
-        try:
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,))
-                if cur.fetchone() is None:
-                    try:
-                        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-                    except psycopg2.errors.InsufficientPrivilege:
-                        log.warning("database %s is missing and may not be created by this "
-                                    "user: ask the database administrator", dbname)
-                    else:
-                        log.info("created database %s", dbname)
-        finally:
-            conn.close()
-
-
-def _with_db(url: str, dbname: str) -> str:
-    parts = urlsplit(url)
-    return parts._replace(path="/" + dbname).geturl()
-
-
-def ensure_tracker_schema(env: Mapping[str, str]) -> None:
-    """Rasa needs TRACKER_DB_SCHEMA to exist (POSTGRESQL_SCHEMA); create it if allowed."""
-    schema = env.get("TRACKER_DB_SCHEMA", "").strip()
-    if not schema:
-        return
-    import psycopg2
-    from psycopg2 import sql
-
-    conn = psycopg2.connect(**pg_params(env["TRACKER_DB_URL"]))
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-    finally:
-        conn.close()
-
-
-def migrate(env: Mapping[str, str]) -> None:
-    """``python -m bot migrate`` under an advisory lock, so replicas never migrate at once."""
-    import psycopg2
-
-    wait_for([PostgresTarget("PostgreSQL (case store)", env["DATABASE_URL"])])
-    conn = psycopg2.connect(**pg_params(env["DATABASE_URL"]))
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK_ID,))
-            try:
-                result = subprocess.run(
-                    [sys.executable, "-m", "bot", "migrate"], cwd=ROOT, env=dict(env)
-                )
-            finally:
-                cur.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK_ID,))
-    finally:
-        conn.close()
-    if result.returncode != 0:
-        raise ProfileError(f"migration failed (exit {result.returncode})")
-
-
 # --- the processes ----------------------------------------------------------------------------
-
-
-def lock_store_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The variables deploy/endpoints.prod.yml reads, from TRACKER_DB_URL and LOCK_STORE_URL."""
-    from sqlalchemy.engine import make_url
-
-    tracker = make_url(env["TRACKER_DB_URL"])
-    lock = urlsplit(env["LOCK_STORE_URL"])
-    values = {
-        "TRACKER_DB_HOST": tracker.host or "127.0.0.1",
-        "TRACKER_DB_PORT": str(tracker.port or 5432),
-        "TRACKER_DB_NAME": tracker.database or "",
-        "TRACKER_DB_USER": tracker.username or "postgres",
-        "TRACKER_DB_PASSWORD": str(tracker.password or ""),
-        "LOCK_STORE_HOST": lock.hostname or "127.0.0.1",
-        "LOCK_STORE_PORT": str(lock.port or 6379),
-        "LOCK_STORE_DB": (lock.path or "/0").lstrip("/") or "0",
-        "LOCK_STORE_PASSWORD": unquote(lock.password or ""),
-    }
-    if env.get("TRACKER_DB_SCHEMA", "").strip():
-        values["POSTGRESQL_SCHEMA"] = env["TRACKER_DB_SCHEMA"].strip()
-    return values
 
 
 def rasa_argv(env: Mapping[str, str]) -> list[str]:
     """``rasa run`` arguments of the profile (the token is among them: never log this list)."""
-    argv = [
-        "rasa",
-        "run",
-        "--model",
-        str(model_path(env)),
-        "--endpoints",
-        str(ENDPOINTS),
-        "--credentials",
-        env.get("RASA_CREDENTIALS") or str(CREDENTIALS),
-        "--interface",
-        env["RASA_HOST"],
-        "--port",
-        env["RASA_PORT"],
-        "--enable-api",
-        "--auth-token",
-        env["RASA_TOKEN"],
-    ]
+    argv = ["rasa", "run", "--model", str(model_path(env)), "--endpoints", str(ENDPOINTS),
+            "--credentials", env.get("RASA_CREDENTIALS") or str(CREDENTIALS),
+            "--interface", env["RASA_HOST"], "--port", env["RASA_PORT"],
+            "--enable-api", "--auth-token", env["RASA_TOKEN"]]
     jwt = env.get("RASA_JWT_SECRET", "").strip()
     if jwt:
         argv += ["--jwt-secret", jwt, "--jwt-method", env.get("RASA_JWT_METHOD", "HS256")]
@@ -508,14 +191,15 @@ def rasa_server() -> None:
 
 def run_actions(env: dict[str, str]) -> None:
     check("actions", env)
-    env["SANIC_HOST"] = env["ACTION_SERVER_HOST"]
+    settings = load_action_settings(env)
+    env["SANIC_HOST"] = settings.host
     log.info(
         "starting the action server on %s:%s with %s Sanic workers",
-        env["ACTION_SERVER_HOST"],
-        env["ACTION_SERVER_PORT"],
-        env["ACTION_SERVER_SANIC_WORKERS"],
+        settings.host,
+        settings.port,
+        settings.workers,
     )
-    argv = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", env["ACTION_SERVER_PORT"]]
+    argv = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.port)]
     os.chdir(ROOT)
     os.execve(sys.executable, argv, env)
 
@@ -530,38 +214,17 @@ def run_backoffice(env: dict[str, str]) -> None:
     os.execve(sys.executable, [sys.executable, "-m", "bot", "serve"], env)
 
 
-# --- env file ---------------------------------------------------------------------------------
-
-
-def new_env_file(path: Path) -> None:
-    """An env file for this machine: fresh secrets, the local PostgreSQL and Redis."""
-    token = lambda: secrets.token_urlsafe(32)  # noqa: E731
-    fernet_key = base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
-    lines = [
-        "# Production profile on this machine, written by `scripts/prod.py env`.",
-        "# Secrets: keep this file private (mode 600) and back up BACKOFFICE_ENCRYPTION_KEYS and",
-        "# BACKOFFICE_HMAC_KEY: without them the stored ID and phone numbers cannot be read.",
-        "APP_ENV=production",
-        "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/xinfang",
-        "TRACKER_DB_URL=postgresql://postgres@127.0.0.1:5432/xinfang_tracker",
-        "REDIS_URL=redis://127.0.0.1:6379/0",
-        "REDIS_KEY_PREFIX=xinfang:",
-        "LOCK_STORE_KEY_PREFIX=xinfang",
-        "RATE_LIMIT_BACKEND=redis",
-        f"BACKOFFICE_SERVICE_TOKEN={token()}",
-        f"BACKOFFICE_ENCRYPTION_KEYS={fernet_key}",
-        f"BACKOFFICE_HMAC_KEY={token()}",
-        f"BACKOFFICE_SESSION_SECRET={token()}",
-        "ADMIN_USERNAME=admin",
-        f"ADMIN_PASSWORD={secrets.token_urlsafe(18)}",
-        f"RASA_TOKEN={token()}",
-        "SANIC_WORKERS=2",
-        "ACTION_SERVER_SANIC_WORKERS=2",
-    ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write("\n".join(lines) + "\n")
+def write_env_file(out_arg: str, if_missing: bool) -> None:
+    out = Path(out_arg) if Path(out_arg).is_absolute() else ROOT / out_arg
+    if out.exists() and if_missing:
+        log.info("using %s", out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)
+        return
+    new_env_file(out)
+    log.info(
+        "wrote %s (mode 600) with new secrets; back up BACKOFFICE_ENCRYPTION_KEYS and "
+        "BACKOFFICE_HMAC_KEY from it, and read ADMIN_PASSWORD there",
+        out,
+    )
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -583,42 +246,32 @@ def main(argv: Optional[list[str]] = None) -> int:
         format="%(asctime)s %(levelname)s prod: %(message)s",
         stream=sys.stderr,
     )
+    commands = {
+        "createdb": create_databases,
+        "migrate": migrate,
+        "rasa": run_rasa,
+        "rasa-socketio": run_rasa_socketio,
+        "actions": run_actions,
+        "backoffice": run_backoffice,
+    }
     try:
         if args.command == "env":
-            out = Path(args.out) if Path(args.out).is_absolute() else ROOT / args.out
-            if out.exists() and args.if_missing:
-                log.info("using %s", out.relative_to(ROOT) if out.is_relative_to(ROOT) else out)
-                return 0
-            new_env_file(out)
-            log.info(
-                "wrote %s (mode 600) with new secrets; back up BACKOFFICE_ENCRYPTION_KEYS and "
-                "BACKOFFICE_HMAC_KEY from it, and read ADMIN_PASSWORD there",
-                out,
-            )
+            write_env_file(args.out, args.if_missing)
+            return 0
+        if args.command == "rasa-server":
+            rasa_server()
             return 0
         env = prepare_environ()
         roles = ROLES if args.role == "all" else (args.role,)
         if args.command == "check":
             problems = [f"{role}: {p}" for role in roles for p in role_problems(role, env)]
             if problems:
-                raise ProfileError("refusing to start the production profile: " + "; ".join(problems))
+                raise ProfileError(refusal(problems, "profile"))
             log.info("production profile checked: %s", ", ".join(roles))
-        elif args.command == "createdb":
-            create_databases(env)
         elif args.command == "wait":
             wait_for([t for role in roles for t in targets_of(role, env)])
-        elif args.command == "migrate":
-            migrate(env)
-        elif args.command == "rasa":
-            run_rasa(env)
-        elif args.command == "rasa-socketio":
-            run_rasa_socketio(env)
-        elif args.command == "rasa-server":
-            rasa_server()
-        elif args.command == "actions":
-            run_actions(env)
-        elif args.command == "backoffice":
-            run_backoffice(env)
+        else:
+            commands[args.command](env)
     except ProfileError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -629,4 +282,3 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-

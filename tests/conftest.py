@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -86,6 +86,25 @@ def clock() -> FakeClock:
 SERVICE_TOKEN = "test-service-token"
 
 
+@pytest.fixture(autouse=True)
+def process_configuration() -> Iterator[None]:
+    """Every test starts and ends with this process's configuration as at its start: the rule
+    files in use, and the action server's and channels' settings read again on next use (from
+    the environment the test sets)."""
+    from bot.rules import deadlines, jurisdiction
+    from bot.settings.actions import set_action_settings
+    from bot.settings.channels import set_channel_settings
+
+    files = jurisdiction.jurisdiction_file(), deadlines.holidays_file()
+    set_action_settings(None)
+    set_channel_settings(None)
+    yield
+    jurisdiction.use_file(files[0])
+    deadlines.use_holidays_file(files[1])
+    set_action_settings(None)
+    set_channel_settings(None)
+
+
 @pytest.fixture
 def make_settings(database: Database) -> Callable[..., Settings]:
     """Settings for the test database; keyword arguments override environment variables."""
@@ -116,7 +135,7 @@ def serve_app(aiohttp_client):
     """A test client of ``app`` served with the production runner options (access log)."""
     from aiohttp.test_utils import TestServer
 
-    from bot.web.app import RUNNER_OPTIONS
+    from bot.app import RUNNER_OPTIONS
 
     async def serve(app):
         server = TestServer(app)
@@ -130,7 +149,7 @@ def serve_app(aiohttp_client):
 @pytest.fixture
 def make_client(serve_app, clock):
     """Start the back office with given settings and return a test client."""
-    from bot.web.app import init_app
+    from bot.app import init_app
 
     async def make(settings: Settings):
         return await serve_app(await init_app(settings, clock=clock))

@@ -1,8 +1,8 @@
 """The staff console of the back office (server-rendered, Chinese UI).
 
-``setup_console(app)`` adds everything to the application built by ``bot.web.app.init_app``:
+``setup_console(app)`` adds everything to the application built by ``bot.app.init_app``:
 the session authenticator (after the service token), the console routes with their
-permissions, the handoff and notification API, the static files, the console's error
+permissions, the static files, the console's error
 pages and security headers, and the resources it needs (read-only engine on Rasa's tracker
 store, HTTP client of Rasa, notification delivery with retries).
 
@@ -20,9 +20,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.console import api, routes
-from bot.console.keys import JINJA, NOTIFIER, RASA, TRACKER_ENGINE
-from bot.console.notifier import Notifier
+from bot.console.keys import JINJA, RASA, TRACKER_ENGINE
+from bot.console.notifier import NOTIFIER, Notifier
 from bot.console.rasa import RasaClient
 from bot.console.render import make_environment, static_url
 from bot.console.security import (
@@ -33,9 +32,10 @@ from bot.console.security import (
 )
 from bot.console.views import admin, auth, cases, conversations, handoffs, stats
 from bot.store.transcripts import make_tracker_engine
-from bot.web.auth import Permission
+from bot.rules.roles import Permission
 from bot.web.errors import ApiError, Handler
 from bot.web.keys import AUTHENTICATORS, SETTINGS
+from bot.web.routes import add
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +116,12 @@ async def console_ctx(app: web.Application) -> AsyncIterator[None]:
 def setup_console(app: web.Application) -> None:
     app[JINJA] = make_environment()
     app[AUTHENTICATORS].append(staff_session_authenticator)
-    add = routes.add
     add(app, "GET", "/console/login", auth.login_page, None)
     add(app, "POST", "/console/login", auth.login_submit, None)
     add(app, "POST", "/console/logout", auth.logout, Permission.CONSOLE)
     add(app, "GET", "/console/account", auth.account_page, Permission.CONSOLE)
     add(app, "POST", "/console/account/password", auth.account_password, Permission.CONSOLE)
-    for module in (cases, conversations, handoffs, stats, admin, api):
+    for module in (cases, conversations, handoffs, stats, admin):
         module.setup(app, add)
     app.router.add_static("/static/console/", STATIC_DIR, name="console_static")
     app.middlewares.append(console_middleware)

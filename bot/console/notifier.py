@@ -191,3 +191,7 @@ class Notifier:
                 await task
             except (asyncio.CancelledError, Exception):
                 pass
+
+
+# The notifier of the running application (started and stopped with the console).
+NOTIFIER = web.AppKey("notifier", Notifier)

@@ -22,9 +22,9 @@ from bot.rules.fields import label as field_label
 from bot.rules.phone import CONTACT_TYPES
 from bot.rules.masking import mask_numbers_in_text
 from bot.store import handoffs as store_handoffs
-from bot.store.models import STATUS_LABELS
+from bot.rules.statuses import CASE_STATUS_LABELS
 from bot.store.reporting import channel_label
-from bot.web.auth import ROLE_LABELS, Permission, Principal
+from bot.rules.roles import Permission, Principal, ROLE_LABELS
 from bot.web.keys import CLOCK, SESSIONMAKER
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -71,7 +71,7 @@ def make_environment() -> jinja2.Environment:
         id_type_label=id_type_label,
         contact_label=lambda k: CONTACT_TYPES.get(k, k),
         review_stage_label=lambda s: REVIEW_STAGES.get(s, s or "—"),
-        status_label=lambda s: STATUS_LABELS.get(s, s),
+        status_label=lambda s: CASE_STATUS_LABELS.get(s, s),
         channel_label=channel_label,
         mask_numbers=mask_numbers,
         role_label=lambda r: ROLE_LABELS.get(r, r),

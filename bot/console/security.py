@@ -22,7 +22,7 @@ from aiohttp import web
 
 from bot.console.keys import STAFF
 from bot.store import users as store_users
-from bot.web.auth import ROLE_PERMISSIONS, Principal
+from bot.rules.roles import Principal, ROLE_PERMISSIONS
 from bot.web.errors import ApiError
 from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
 

@@ -23,7 +23,6 @@ release, ``bot/config/holidays.yml`` adds the State Council's notice of later ye
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -36,7 +35,6 @@ import yaml
 
 TZ = ZoneInfo("Asia/Shanghai")
 HOLIDAYS_FILE = Path(__file__).resolve().parent.parent / "config" / "holidays.yml"
-HOLIDAYS_ENV_VAR = "HOLIDAYS_FILE"
 
 FORWARDING_DAYS = 15  # 第22条: the 信访部门 registers and forwards or assigns
 RECEIPT_NOTICE_DAYS = 15  # 第23条: the body with the matter notifies receipt and handling route
@@ -190,9 +188,27 @@ def _calendar_for(path: str) -> WorkingCalendar:
     return WorkingCalendar.from_file(path) if Path(path).exists() else WorkingCalendar()
 
 
+# The holidays file of this process: each process's entry point calls use_holidays_file()
+# once at start with the HOLIDAYS_FILE of its settings (bot.settings).
+_holidays_file: Path = HOLIDAYS_FILE
+
+
+def use_holidays_file(path: str | Path | None) -> Path:
+    """Make ``path`` (None: ``HOLIDAYS_FILE``) the holidays file of this process; returns the
+    file used until now."""
+    global _holidays_file
+    previous, _holidays_file = _holidays_file, Path(path) if path else HOLIDAYS_FILE
+    return previous
+
+
+def holidays_file() -> Path:
+    """The holidays file of this process (see ``use_holidays_file``)."""
+    return _holidays_file
+
+
 def working_calendar() -> WorkingCalendar:
-    """The calendar in use: HOLIDAYS_FILE from the environment, else bot/config/holidays.yml."""
-    return _calendar_for(str(Path(os.environ.get(HOLIDAYS_ENV_VAR) or HOLIDAYS_FILE).resolve()))
+    """The calendar in use: the holidays file of this process, else bot/config/holidays.yml."""
+    return _calendar_for(str(_holidays_file.resolve()))
 
 
 def is_working_day(d: date) -> bool:
@@ -227,7 +243,7 @@ def case_deadlines(
     extension_days: int = 0,
     *,
     own_procedure: bool = False,
-    referred_channel: str | None = None,
+    referred_to: str | None = None,
     reply_delivered_on: date | None = None,
     review_opinion_delivered_on: date | None = None,
 ) -> dict[str, Any]:
@@ -238,9 +254,10 @@ def case_deadlines(
     latest day of the responsible body's written notice (第23条), 15 + 15 days.
 
     ``handling_procedure`` is ``own_procedure`` for a matter flagged as litigation-related or
-    referred to another channel: no 60-day limit is stated, ``handling_due`` and
-    ``handling_due_projected`` are None and ``handling_channel`` names the referral. Otherwise
-    ``handling_due`` is None before acceptance and ``handling_due_projected`` is the notice date
+    referred to another procedure: no 60-day limit is stated, ``handling_due`` and
+    ``handling_due_projected`` are None and ``handling_channel`` (the API's name, kept for its
+    users) names the body or procedure the matter is referred to. Otherwise ``handling_due``
+    is None before acceptance and ``handling_due_projected`` is the notice date
     + 60 days (after acceptance it equals ``handling_due``).
 
     ``review_request_due`` / ``recheck_request_due`` are None until the written reply / the
@@ -248,7 +265,7 @@ def case_deadlines(
     """
     received = local_date(created_at)
     notice = acceptance_notice_due(received)
-    own = own_procedure or bool(referred_channel)
+    own = own_procedure or bool(referred_to)
     handling = None
     if accepted_at is not None and not own:
         handling = handling_due(local_date(accepted_at), extension_days)
@@ -257,7 +274,7 @@ def case_deadlines(
         "forwarding_due": forwarding_due(received),
         "receipt_notice_due_latest": receipt_notice_due_latest(received),
         "handling_procedure": OWN_PROCEDURE if own else ARTICLE_34,
-        "handling_channel": referred_channel or None,
+        "handling_channel": referred_to or None,
         "handling_days": None if own else HANDLING_DAYS,
         "handling_due": handling,
         "handling_due_projected": None if own else handling or notice + timedelta(days=HANDLING_DAYS),
@@ -306,7 +323,7 @@ def coverage_warning(gaps: list[CalendarGap]) -> str | None:
     if not gaps:
         return None
     spans = ", ".join(f"{g.year} ({g.first.isoformat()}..{g.last.isoformat()})" for g in gaps)
-    source = os.environ.get(HOLIDAYS_ENV_VAR) or str(HOLIDAYS_FILE)
+    source = str(_holidays_file)
     return (
         f"HOLIDAY CALENDAR INCOMPLETE: no official holidays known for {spans} within the next "
         f"{COVERAGE_HORIZON_DAYS} days; working days there are counted Monday-Friday, so the 5 "

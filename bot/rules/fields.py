@@ -3,7 +3,7 @@
 One row per field: the form slot the conversation fills, where it goes in the back office's
 ``POST /api/v1/cases`` body, its Chinese label, its limits, the prompt that asks for it and how
 the read-back shows it. The intake form (``actions/``), the summary, corrections, the submission
-and the API's validation (``bot/web/schemas.py``) all read this table; contract tests keep
+and the API's validation (``bot/api/schemas.py``) all read this table; contract tests keep
 ``domain.yml``'s ``required_slots`` equal to ``FORM_SLOTS``.
 
 条例 第19条: name, address, request, facts and reasons; 第35-36条: 复查 and 复核, and after

@@ -4,7 +4,6 @@ routing of 内容分类 × 属地 to the responsible unit (信访工作条例 �
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +15,6 @@ import yaml
 from bot.rules.text import is_cjk, normalize_text
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "config" / "jurisdiction.yml"
-ENV_VAR = "JURISDICTION_FILE"
 FORWARDED_SUFFIX = "（转送）"
 
 IN = "in"
@@ -130,15 +128,31 @@ class PlaceMatch:
     responsible_body: str | None = None
 
 
+# The file of this process: each process's entry point calls use_file() once at start with
+# the JURISDICTION_FILE of its settings (bot.settings).
+_file: Path = DEFAULT_FILE
+
+
+def use_file(path: str | Path | None) -> Path:
+    """Make ``path`` (None: ``DEFAULT_FILE``) the jurisdiction file of this process; returns
+    the file used until now."""
+    global _file
+    previous, _file = _file, Path(path) if path else DEFAULT_FILE
+    return previous
+
+
+def jurisdiction_file() -> Path:
+    """The jurisdiction file of this process (see ``use_file``)."""
+    return _file
+
+
 def load_jurisdiction(path: str | Path | None = None) -> Jurisdiction:
     """The jurisdiction configuration (cached per file).
 
-    Default: the file named by the JURISDICTION_FILE environment variable, else
-    ``bot/config/jurisdiction.yml`` next to this package. Raises ValueError when the file
-    is inconsistent.
+    Default: the file of this process (``use_file``), else ``bot/config/jurisdiction.yml``
+    next to this package. Raises ValueError when the file is inconsistent.
     """
-    chosen = path or os.environ.get(ENV_VAR) or DEFAULT_FILE
-    return _load(str(Path(chosen).resolve()))
+    return _load(str(Path(path or _file).resolve()))
 
 
 @lru_cache(maxsize=8)

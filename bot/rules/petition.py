@@ -10,7 +10,7 @@ import re
 
 from bot.rules.checks import Check, failed, passed, refused
 from bot.rules.messages import message
-from bot.rules.fields import BY_SLOT, RECHECKED, REVIEW_STAGES, label
+from bot.rules.fields import BY_SLOT, REVIEW_STAGES, label
 from bot.rules.text import MAX_TEXT_LEN, is_cjk, normalize_text, tidy_text
 
 NAME_MIN, NAME_MAX = BY_SLOT["petitioner_name"].min_len, BY_SLOT["petitioner_name"].max_len
@@ -173,15 +173,6 @@ def parse_review_stage(text: str) -> str | None:
     if _UNKNOWN_RE.search(value):
         return "unknown"
     return None
-
-
-def is_barred_after_recheck(stage: str | None, same_matter: bool | None) -> bool:
-    """条例 第36条: after 复核, the same facts and reasons are not accepted again by any body.
-
-    Only the same matter is barred: new facts or reasons are a new petition. Even then the
-    petition is registered when the citizen insists (第22条), flagged for a written decision.
-    """
-    return stage == RECHECKED and same_matter is True
 
 
 # --- corrections -----------------------------------------------------------------------

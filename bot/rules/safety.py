@@ -84,7 +84,7 @@ _HABITUAL = re.compile(
     r"(经常|常常|总是|老是|多次|好几次|几次|频繁|容易|多发|高发|随时|迟早|可能会|会不会|就会|都会)[^，,。！!？?；;]{0,6}$"
 )
 # A traffic accident told afterwards, in a dispute (compensation, insurance, the liability
-# finding, a lawsuit): a petition or another channel, not an emergency, unless the citizen
+# finding, a lawsuit): a petition or another procedure, not an emergency, unless the citizen
 # says it is happening now ("刚才", "现在").
 _TRAFFIC_AFTERMATH = re.compile(
     r"赔偿|理赔|赔钱|不赔|没赔|赔付|保险|事故认定|责任认定|认定书|工伤|鉴定|判决|法院|起诉|官司|"
@@ -146,7 +146,3 @@ def detect_emergency(text: str | None) -> Emergency | None:
                         return Emergency(TRAFFIC_INJURY, match.group(0))
                 return Emergency(kind, match.group(0))
     return None
-
-
-def is_emergency(text: str | None) -> bool:
-    return detect_emergency(text) is not None

@@ -1,7 +1,7 @@
 """Workflow statuses of a case (信访件): the one list of names and their Chinese labels.
 
 The store, the workflow steps, the deadlines owed, the API, the console and the citizen's
-status lookup all import these; the transitions between them are in ``bot/store/workflow.py``.
+status lookup all import these; the transitions between them are in ``bot/rules/workflow.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ REVIEWED = "reviewed"
 RECHECK_REQUESTED = "recheck_requested"
 RECHECKED = "rechecked"
 
-STATUS_LABELS: dict[str, str] = {
+CASE_STATUS_LABELS: dict[str, str] = {
     REGISTERED: "已登记，待受理",
     ACCEPTED: "已受理，正在办理",
     NOT_ACCEPTED: "不予受理",
@@ -32,4 +32,4 @@ STATUS_LABELS: dict[str, str] = {
 
 
 def status_label(status: str | None) -> str:
-    return STATUS_LABELS.get(status or "", status or "")
+    return CASE_STATUS_LABELS.get(status or "", status or "")

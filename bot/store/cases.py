@@ -238,7 +238,7 @@ def case_deadlines_of(case: Case) -> dict[str, Any]:
         accepted_at=case.accepted_at,
         extension_days=case.extension_days,
         own_procedure=bool(case.litigation),
-        referred_channel=case.referred_channel,
+        referred_to=case.referred_to,
         reply_delivered_on=case.reply_delivered_on,
         review_opinion_delivered_on=case.review_opinion_delivered_on,
     )

@@ -17,14 +17,6 @@ from bot.rules.cn_dates import cn_date
 from bot.rules.deadlines import local_date, review_request_due
 from bot.store.models import Case, CaseEvent, Notification
 
-CHAT = "chat"
-DELIVERY_METHODS: dict[str, str] = {
-    CHAT: "在线对话中送达",
-    "post": "邮寄送达",
-    "in_person": "当面送达",
-    "other": "其他方式送达",
-}
-
 # Notification kinds that carry a document whose delivery starts the citizen's window.
 REPLY_KIND = "replied"
 REVIEW_OPINION_KIND = "reviewed"

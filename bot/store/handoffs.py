@@ -21,7 +21,7 @@ WAITING = "waiting"
 ACTIVE = "active"
 CLOSED = "closed"
 OPEN = (WAITING, ACTIVE)
-STATUS_LABELS = {WAITING: "等待人工接入", ACTIVE: "人工服务中", CLOSED: "已结束"}
+HANDOFF_STATUS_LABELS = {WAITING: "等待人工接入", ACTIVE: "人工服务中", CLOSED: "已结束"}
 REASON_MAX = 500
 
 

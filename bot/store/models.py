@@ -26,7 +26,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
-from bot.rules.statuses import REGISTERED, STATUS_LABELS  # noqa: F401  (re-exported)
+from bot.rules.statuses import REGISTERED
 
 # Stable constraint names, so that migrations can refer to them on every backend.
 NAMING_CONVENTION = {
@@ -38,7 +38,7 @@ NAMING_CONVENTION = {
 }
 
 # Workflow states of a case. The intake registers; staff move a case on in the console
-# (bot/store/workflow.py holds the transitions and their time limits).
+# (bot/rules/workflow.py holds the transitions and their time limits).
 STATUS_REGISTERED = REGISTERED
 
 
@@ -141,7 +141,7 @@ class Case(Base):
     first_read_by: Mapped[str | None] = mapped_column(String(128))
     not_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     not_accepted_reason: Mapped[str | None] = mapped_column(Text)
-    referred_channel: Mapped[str | None] = mapped_column(String(255))
+    referred_to: Mapped[str | None] = mapped_column(String(255))
     # The assistant's routing proposal, kept when staff assign another unit.
     proposed_unit: Mapped[str | None] = mapped_column(String(128))
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

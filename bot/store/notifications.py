@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.rules.cn_dates import cn_date
 from bot.rules.deadlines import review_request_due
 from bot.rules.jurisdiction import load_jurisdiction
+from bot.rules.workflow import follows_own_procedure
 from bot.store.delivery import REPLY_KIND, REVIEW_OPINION_KIND, record_chat_delivery
 from bot.store.models import Case, Notification
 
@@ -39,7 +40,7 @@ KIND_LABELS = {
     "recheck_requested": "复核请求登记告知",
     "rechecked": "复核意见",
 }
-STATUS_LABELS = {PENDING: "待发送", SENDING: "发送中", SENT: "已送达", FAILED: "发送失败"}
+DELIVERY_STATUS_LABELS = {PENDING: "待发送", SENDING: "发送中", SENT: "已送达", FAILED: "发送失败"}
 
 # Chat messages stay readable; the full written reply is the official document.
 CHAT_TEXT_MAX = 1500
@@ -67,12 +68,6 @@ def carries_whole_document(kind: str, case: Case) -> bool:
     cut, and then the message does not deliver it)."""
     text = case.reply_text if kind == REPLY_KIND else case.review_opinion
     return len((text or "").strip()) <= CHAT_TEXT_MAX
-
-
-def follows_own_procedure(case: Case) -> bool:
-    """A matter flagged as litigation-related or referred to another procedure: its handling
-    follows that procedure's time limits, not the 60 days of 第34条."""
-    return bool(case.litigation or case.referred_channel)
 
 
 def _window(kind: str, case: Case, today: date | None) -> str:
@@ -129,7 +124,7 @@ def compose_notification(kind: str, case: Case, today: date | None = None) -> st
         return (
             f"{head}经审查，不作为信访事项受理。理由：{case.not_accepted_reason}\n"
             f"依据《信访工作条例》第二十二条、第三十一条（诉访分离），该事项请通过以下渠道依法解决："
-            f"{case.referred_channel}。办理期限依照该程序自身的规定，不适用第三十四条60日的办结期限。"
+            f"{case.referred_to}。办理期限依照该程序自身的规定，不适用第三十四条60日的办结期限。"
             f"如有疑问，可拨打{j.hotline}咨询。"
         )
     if kind == "extended":

@@ -6,6 +6,8 @@ export writes it, so the two can never disagree.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -17,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.case_numbers import looks_like_case_no_prefix
 from bot.rules.deadlines import TZ, local_date
+from bot.rules.workflow import OPEN_STATUSES
 from bot.store.crypto import Crypto
-from bot.store.models import STATUS_LABELS, Case
+from bot.rules.statuses import CASE_STATUS_LABELS
+from bot.store.models import Case
 from bot.store.due import next_due_column
-from bot.store.workflow import OPEN_STATUSES
 
 GROUP_MIN = 5  # 集体访: five or more people (第20条: at most 5 representatives)
 UNKNOWN_PLACE = "未明确"
@@ -291,7 +294,7 @@ async def period_report(
     place = func.coalesce(Case.location_division, UNKNOWN_PLACE)
     report.add(Table("place", "按问题属地", ["问题属地", "件数"], await by(place)))
     report.add(Table("status", "按办理状态", ["办理状态", "件数"],
-                     await by(Case.status, lambda s: STATUS_LABELS.get(s, s)), chart="pie"))
+                     await by(Case.status, lambda s: CASE_STATUS_LABELS.get(s, s)), chart="pie"))
     report.add(Table("overdue", "超期信访件（按责任单位）", ["责任单位", "超期件数"],
                      await by(Case.responsible_unit, lambda v: v, due < today), chart="hbar",
                      note=f"截至{today.isoformat()}仍未在法定期限内完成下一步的信访件。"))
@@ -329,3 +332,69 @@ def report_json(report: Report) -> dict[str, Any]:
             for key, t in report.tables.items()
         },
     }
+
+
+# --- the period of a report -----------------------------------------------------------------
+
+MAX_PERIOD_DAYS = 366 * 3
+BAD_DATE = "日期格式不正确，应为 年-月-日。"
+
+
+@dataclass(frozen=True)
+class Period:
+    """The period a report covers, and what was corrected in the request (Chinese, for staff)."""
+
+    start: date
+    end: date
+    problem: str | None = None
+    malformed: bool = False  # a date could not be read (the API answers 400)
+
+
+def parse_period(raw_from: str | None, raw_to: str | None, today: date) -> Period:
+    """The period asked for as ``YYYY-MM-DD`` strings; default this month up to today. Swapped
+    dates are put in order and a period longer than three years is cut from its end."""
+    problem = None
+    malformed = False
+
+    def parse(raw: str | None) -> date | None:
+        nonlocal problem, malformed
+        raw = (raw or "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            problem, malformed = BAD_DATE, True
+            return None
+
+    start = parse(raw_from) or today.replace(day=1)
+    end = parse(raw_to) or today
+    if end < start:
+        start, end = end, start
+        problem = problem or "开始日期晚于结束日期，已自动交换。"
+    if (end - start).days > MAX_PERIOD_DAYS:
+        start = end - timedelta(days=MAX_PERIOD_DAYS)
+        problem = problem or "统计期间最长3年，已按结束日期截取。"
+    return Period(start, end, problem, malformed)
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+# Cells starting with these would be formulas in a spreadsheet (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def table_csv(table: Table) -> str:
+    """One statistics table as CSV (header row first, CRLF line ends, formulas defused)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([csv_cell(v) for v in row])
+    return buffer.getvalue()

@@ -28,7 +28,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import LoginAttempt, StaffSession, StaffUser
-from bot.web.auth import ROLE_PERMISSIONS
+from bot.rules.roles import ROLE_PERMISSIONS
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 128

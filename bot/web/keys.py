@@ -17,7 +17,7 @@ from bot.store.ratelimit import Limit, RateLimiter
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
-    from bot.web.auth import Principal
+    from bot.rules.roles import Principal
 
 
 @dataclass(frozen=True)

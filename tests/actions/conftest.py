@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,17 @@ import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.backoffice import close_session
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+async def backoffice_session() -> AsyncIterator[None]:
+    """The action server's one back office session is closed when it stops: here, after each
+    test (each test has its own event loop)."""
+    yield
+    await close_session()
 
 
 @pytest.fixture(scope="session")

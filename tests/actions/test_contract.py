@@ -24,7 +24,7 @@ from bot.rules.categories import category_names
 from bot.rules.fields import BY_API, BY_SLOT, FIELDS, FORM_SLOTS, NOT_APPLICABLE, REVIEW_STAGES
 from bot.rules.jurisdiction import load_jurisdiction
 from bot.web.errors import ApiError
-from bot.web.schemas import validate_case_request
+from bot.api.schemas import validate_case_request
 from tests.actions.conftest import slot_events
 
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)

@@ -1,6 +1,6 @@
-"""Policy answers and lawful channels, action by action: what the citizen reads.
+"""Policy answers and lawful procedures, action by action: what the citizen reads.
 
-Emergencies first (110/119/120), matters for other channels explained with the article and
+Emergencies first (110/119/120), matters for other procedures explained with the article and
 the offer to file anyway, visits over levels, 第26条 warnings, 属地管理, clarification with
 choices then the hotline, small talk, the agency facts of the FAQ answers, and the human
 handoff against the real back office.
@@ -15,8 +15,8 @@ import pytest
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.channels import (
-    ActionExplainChannel,
+from actions.procedures import (
+    ActionExplainProcedure,
     ActionExplainJurisdiction,
     ActionExplainVisit,
     ActionWarnProhibited,
@@ -74,13 +74,13 @@ async def run(action, domain, text: str, intent: str, **kwargs: Any) -> tuple[Co
         ("petitioner_name", "救命", "inform", False),
         ("request", "着火了", "emergency", False),
         ("request", "我爸晕倒了叫不醒", "file_petition", False),
-        # a matter for another channel IS the story when the story is asked for ...
-        ("facts", "法院判了对方不执行", "channel_litigation", True),
-        ("respondent", "村支书贪污", "channel_discipline", True),
+        # a matter for another procedure IS the story when the story is asked for ...
+        ("facts", "法院判了对方不执行", "procedure_litigation", True),
+        ("respondent", "村支书贪污", "procedure_discipline", True),
         ("place", "问题在余杭那边", "ask_jurisdiction", True),
         ("respondent", "那个王八蛋老板", "insult", True),
         # ... and an interruption anywhere else
-        ("petitioner_name", "法院判了我不服", "channel_litigation", False),
+        ("petitioner_name", "法院判了我不服", "procedure_litigation", False),
         ("phone", "你是机器人吗", "bot_identity", False),
         ("facts", "我要去北京上访", "prohibited_action", False),
         # a person is asked for, even in a long message
@@ -139,21 +139,21 @@ async def test_nothing_is_said_without_emergency_words(domain) -> None:
     assert dispatcher.messages == [] and events == []
 
 
-# --- matters for other channels -------------------------------------------------------------
+# --- matters for other procedures -------------------------------------------------------------
 @pytest.mark.parametrize(
     ("text", "intent", "fragments"),
     [
-        ("法院判了我不服", "channel_litigation", ("第二十二条", "第三十一条", "诉访分离", "上诉", "15日内", "再审", "检察院")),
-        ("对方不执行判决", "channel_litigation", ("申请强制执行", "2年", "执行监督")),
-        ("报警好几个月了派出所一直不立案", "channel_litigation", ("不予立案", "复议", "立案监督")),
-        ("公司不给工资我去仲裁了", "channel_arbitration", ("第三十一条", "劳动人事争议仲裁委员会", "1年", "15日内")),
-        ("城管罚了我五千块，我觉得不合理", "channel_admin_review", ("行政复议", "60日内", "行政诉讼", "6个月")),
-        ("村支书贪污", "channel_discipline", ("纪检监察", "12388", "第三十条", "西湖区纪委区监委", "第十九条")),
-        ("路灯坏了", "channel_service", ("12345", "第三十四条", "为您登记")),
+        ("法院判了我不服", "procedure_litigation", ("第二十二条", "第三十一条", "诉访分离", "上诉", "15日内", "再审", "检察院")),
+        ("对方不执行判决", "procedure_litigation", ("申请强制执行", "2年", "执行监督")),
+        ("报警好几个月了派出所一直不立案", "procedure_litigation", ("不予立案", "复议", "立案监督")),
+        ("公司不给工资我去仲裁了", "procedure_arbitration", ("第三十一条", "劳动人事争议仲裁委员会", "1年", "15日内")),
+        ("城管罚了我五千块，我觉得不合理", "procedure_admin_review", ("行政复议", "60日内", "行政诉讼", "6个月")),
+        ("村支书贪污", "procedure_discipline", ("纪检监察", "12388", "第三十条", "西湖区纪委区监委", "第十九条")),
+        ("路灯坏了", "procedure_service", ("12345", "第三十四条", "为您登记")),
     ],
 )
 async def test_a_matter_for_another_channel_is_explained_and_can_still_be_filed(domain, text, intent, fragments):
-    dispatcher, events = await run(ActionExplainChannel(), domain, text, intent, active_loop=None)
+    dispatcher, events = await run(ActionExplainProcedure(), domain, text, intent, active_loop=None)
     reply = texts_of(dispatcher)
     for fragment in fragments:
         assert fragment in reply, (fragment, reply)
@@ -163,12 +163,12 @@ async def test_a_matter_for_another_channel_is_explained_and_can_still_be_filed(
 
 async def test_the_words_decide_between_neighbouring_channels(domain) -> None:
     # the classifier said litigation; the words say arbitration
-    dispatcher, _ = await run(ActionExplainChannel(), domain, "仲裁裁决公司不执行", "channel_litigation", active_loop=None)
+    dispatcher, _ = await run(ActionExplainProcedure(), domain, "仲裁裁决公司不执行", "procedure_litigation", active_loop=None)
     assert "劳动人事争议仲裁委员会" in texts_of(dispatcher)
 
 
 async def test_during_the_petition_the_explanation_continues_the_form(domain) -> None:
-    dispatcher, _ = await run(ActionExplainChannel(), domain, "法院判了我不服", "channel_litigation", requested_slot="phone")
+    dispatcher, _ = await run(ActionExplainProcedure(), domain, "法院判了我不服", "procedure_litigation", requested_slot="phone")
     assert "接着填写" in texts_of(dispatcher)
     assert buttons_of(dispatcher) == {}
 
@@ -176,14 +176,14 @@ async def test_during_the_petition_the_explanation_continues_the_form(domain) ->
 async def test_a_button_explains_the_message_before_it(domain) -> None:
     history = turn("我朋友借钱不还，判决下来了也不执行", "nlu_fallback", ["action_clarify"])
     dispatcher, _ = await run(
-        ActionExplainChannel(), domain, "/channel_litigation", "channel_litigation", history=history, active_loop=None
+        ActionExplainProcedure(), domain, "/procedure_litigation", "procedure_litigation", history=history, active_loop=None
     )
     assert "申请强制执行" in texts_of(dispatcher)
 
 
 async def test_emergency_words_come_before_the_explanation(domain) -> None:
     dispatcher, _ = await run(
-        ActionExplainChannel(), domain, "法院判了我不服，我不想活了", "channel_litigation", active_loop=None
+        ActionExplainProcedure(), domain, "法院判了我不服，我不想活了", "procedure_litigation", active_loop=None
     )
     first, second = (m["text"] for m in dispatcher.messages)
     assert first.startswith("请立即拨打110") and "上诉" in second

@@ -15,7 +15,7 @@ import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import texts
-from actions.channels import ActionExplainChannel, ActionExplainJurisdiction
+from actions.procedures import ActionExplainProcedure, ActionExplainJurisdiction
 from actions.answer_checks import check_group_size, check_place
 from actions.intake import ActionAskPiConsent
 from actions.safety import ActionHandleEmergency
@@ -40,8 +40,8 @@ async def run(action, domain, text: str, intent: str, **kwargs: Any) -> tuple[Co
     return dispatcher, events
 
 
-async def channel_reply(domain, text: str, intent: str) -> str:
-    dispatcher, _ = await run(ActionExplainChannel(), domain, text, intent, active_loop=None)
+async def procedure_reply(domain, text: str, intent: str) -> str:
+    dispatcher, _ = await run(ActionExplainProcedure(), domain, text, intent, active_loop=None)
     return texts_of(dispatcher)
 
 
@@ -85,14 +85,14 @@ async def test_a_past_accident_in_a_dispute_is_no_emergency(domain) -> None:
     ],
 )
 async def test_litigation_names_the_body_that_decides(domain, text, fragments) -> None:
-    reply = await channel_reply(domain, text, "channel_litigation")
+    reply = await procedure_reply(domain, text, "procedure_litigation")
     for fragment in fragments:
         assert fragment in reply, (fragment, reply)
     assert "政法委" not in reply and "政法部门" not in reply
 
 
 async def test_labour_arbitration_time_limit_and_wage_arrears(domain) -> None:
-    reply = await channel_reply(domain, "公司不给工资我去仲裁了", "channel_arbitration")
+    reply = await procedure_reply(domain, "公司不给工资我去仲裁了", "procedure_arbitration")
     for fragment in (
         "1年", "第二十七条", "劳动关系存续期间因拖欠工资（劳动报酬）发生争议的，不受1年的限制",
         "自劳动关系终止之日起1年内", "12333", "杭州市西湖区劳动人事争议仲裁委员会", "15日内",
@@ -101,7 +101,7 @@ async def test_labour_arbitration_time_limit_and_wage_arrears(domain) -> None:
 
 
 async def test_administrative_review_goes_to_the_review_body(domain) -> None:
-    reply = await channel_reply(domain, "行政复议申请多久内要提出", "channel_admin_review")
+    reply = await procedure_reply(domain, "行政复议申请多久内要提出", "procedure_admin_review")
     for fragment in (
         "60日内", "《行政复议法》第二十条", "第二十四条", "复议机关", "本级人民政府", "杭州市西湖区人民政府",
         "6个月", "15日内", "垂直领导",
@@ -111,15 +111,15 @@ async def test_administrative_review_goes_to_the_review_body(domain) -> None:
 
 
 async def test_discipline_names_12388(domain) -> None:
-    reply = await channel_reply(domain, "村支书贪污", "channel_discipline")
+    reply = await procedure_reply(domain, "村支书贪污", "procedure_discipline")
     assert "12388" in reply and "西湖区纪委区监委" in reply
 
 
-def test_no_channel_text_sends_the_citizen_to_the_political_legal_committee() -> None:
-    for key in texts.entry("channels"):
+def test_no_procedure_text_sends_the_citizen_to_the_political_legal_committee() -> None:
+    for key in texts.entry("procedures"):
         if key == "buttons":
             continue
-        entry = texts.entry(f"channels.{key}")
+        entry = texts.entry(f"procedures.{key}")
         assert "政法委" not in str(entry) and "{litigation_body}" not in str(entry), key
 
 

@@ -13,6 +13,7 @@ import pytest
 from actions.intake import PETITION_STATE_SLOTS
 from actions.status import ActionLookupStatus, ValidateStatusForm
 from actions.submission import ActionCompletePetition
+from bot.settings.actions import set_action_settings
 from tests.actions.conftest import buttons_of, make_tracker, slot_events, texts_of
 from tests.actions.test_intake_form import FILLED
 from tests.conftest import SERVICE_TOKEN
@@ -75,6 +76,7 @@ async def test_back_office_down_keeps_the_answers_and_a_retry_files_exactly_one_
     assert await cases_of(backoffice, "citizen-retry") == []
 
     monkeypatch.setenv("BACKOFFICE_URL", str(good_url).rstrip("/"))
+    set_action_settings(None)  # the action server restarted with the right address
     kept = {**CONFIRMED, "intake_status": "submit_failed"}
     from rasa_sdk.executor import CollectingDispatcher
 

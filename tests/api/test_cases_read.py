@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.web.app import init_app
-from bot.web.auth import ROLE_PERMISSIONS, Principal
+from bot.app import init_app
+from bot.rules.roles import Principal, ROLE_PERMISSIONS
 from bot.web.keys import AUTHENTICATORS
 from tests.api.helpers import (
     ID_MASKED,

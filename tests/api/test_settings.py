@@ -20,7 +20,7 @@ from bot.settings import (
 REAL_SECRETS = {
     "BACKOFFICE_SERVICE_TOKEN": "a-real-service-token",
     "BACKOFFICE_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-    "BACKOFFICE_HMAC_KEY": "a-real-hmac-key",
+    "BACKOFFICE_HMAC_KEY": "a-real-hmac-key-value",
     "BACKOFFICE_SESSION_SECRET": "a-real-session-secret",
     "ADMIN_PASSWORD": "a-real-admin-password",
     "RASA_TOKEN": "a-real-rasa-token",
@@ -112,7 +112,7 @@ def test_production_with_real_secrets_starts():
 
 
 async def test_init_app_refuses_production_defaults():
-    from bot.web.app import init_app
+    from bot.app import init_app
 
     with pytest.raises(SettingsError):
         await init_app(load_settings({"APP_ENV": "production"}))

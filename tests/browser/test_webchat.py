@@ -225,7 +225,7 @@ def test_a_reload_on_a_phone_continues_the_same_conversation(phone: ChatPage) ->
 def test_a_page_cannot_write_into_another_conversation(desktop: ChatPage) -> None:
     stack = desktop.stack
     victim = f"wechat-o{uuid.uuid4().hex[:27]}"
-    stack.say(victim, "你好")  # a conversation of another channel
+    stack.say(victim, "你好")  # a conversation of another procedure
     before = stack.tracker(victim)["events"]
     desktop.open()
     desktop.start()

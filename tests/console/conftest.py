@@ -253,7 +253,7 @@ LONG_SESSIONS = {"CONSOLE_SESSION_IDLE_MINUTES": str(60 * 24 * 3650), "CONSOLE_S
 
 @pytest.fixture
 async def server(console_settings, console_env, rasa: FakeRasa, clock):
-    from bot.web.app import RUNNER_OPTIONS, init_app
+    from bot.app import RUNNER_OPTIONS, init_app
 
     app = await init_app(console_settings(**console_env), clock=clock)
     test_server = TestServer(app)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
-from bot.console.routes import ROUTE_PERMISSIONS
-from bot.web.auth import ROLE_PERMISSIONS, Permission
+from bot.web.routes import ROUTE_PERMISSIONS
+from bot.rules.roles import Permission, ROLE_PERMISSIONS
 from tests.console.conftest import ROLES, file_case
 
-# Routes of bot/web/api.py (not registered through the console's table) and what they need.
+# Routes of bot/api/cases.py (not registered through the console's table) and what they need.
 API_ROUTES: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/cases"): Permission.CASE_CREATE,
     ("GET", "/api/v1/cases"): Permission.CASE_READ,

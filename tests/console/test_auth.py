@@ -20,10 +20,10 @@ PRODUCTION_SECRETS = {
     "APP_ENV": "production",
     "BACKOFFICE_SERVICE_TOKEN": "prod-service-token-0123456789",
     "BACKOFFICE_ENCRYPTION_KEYS": "c2VjcmV0LWtleS1mb3ItdGVzdHMtMDEyMzQ1Njc4OTA=",
-    "BACKOFFICE_HMAC_KEY": "prod-hmac-key",
+    "BACKOFFICE_HMAC_KEY": "prod-hmac-key-0123456789",
     "BACKOFFICE_SESSION_SECRET": "prod-session-secret",
     "ADMIN_PASSWORD": "prod-admin-password",
-    "RASA_TOKEN": "test-rasa-token",
+    "RASA_TOKEN": "prod-rasa-token-0123456789",
 }
 
 

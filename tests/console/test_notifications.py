@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.console.keys import NOTIFIER
+from bot.console.notifier import NOTIFIER
 from bot.console.notifier import EXTERNAL_INTENT, said_by_assistant
 from tests.api.helpers import auth, fetch_rows
 from tests.console.conftest import RASA_TOKEN, file_case, now_utc

@@ -9,7 +9,9 @@ import pytest
 import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.backoffice import close_session
 from actions.notifications import ActionNotifyCaseUpdate
+from bot.settings.actions import set_action_settings
 from tests.actions.conftest import make_tracker
 from tests.api.helpers import fetch_rows
 from tests.conftest import SERVICE_TOKEN
@@ -25,12 +27,14 @@ def domain():
 
 
 @pytest.fixture
-def point_actions_at(monkeypatch):
+async def point_actions_at(monkeypatch):
     def point(url: str) -> None:
         monkeypatch.setenv("BACKOFFICE_URL", url)
         monkeypatch.setenv("BACKOFFICE_SERVICE_TOKEN", SERVICE_TOKEN)
+        set_action_settings(None)  # read again, as an action server started now would
 
-    return point
+    yield point
+    await close_session()
 
 
 def external_event(domain, notification_id, sender="conv-note"):

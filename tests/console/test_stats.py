@@ -44,7 +44,7 @@ async def seed(anonymous, staff, clock):
     await officer.act(a, "assign", {"unit": "西湖区住房和城乡建设局"})
     await officer.act(a, "reply", {"reply": "经核查，已责令施工单位整改，夜间停止施工。"})
     await officer.act(b, "not_accept", {"reason": "属于已进入诉讼程序的事项",
-                                        "referred_channel": "人民法院（诉讼、执行等法定程序）"})
+                                        "referred_to": "人民法院（诉讼、执行等法定程序）"})
     await officer.act(c, "accept")
     return officer, {"a": a, "b": b, "c": c, "d": d, "e": e}
 
@@ -119,7 +119,7 @@ async def test_period_defaults_and_bad_dates(anonymous, staff, clock):
 
 
 def test_csv_cells_cannot_become_spreadsheet_formulas():
-    from bot.console.views.stats import table_csv
+    from bot.store.reporting import table_csv
     from bot.store.reporting import Table
 
     body = table_csv(Table("x", "x", ["单位", "件数"], [["=cmd|' /C calc'!A0", 1], ["-1+1", 2], ["普通", 3]]))

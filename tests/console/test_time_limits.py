@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.console.keys import NOTIFIER
+from bot.console.notifier import NOTIFIER
+from bot.rules import deadlines
 from tests.api.helpers import fetch_rows
 from tests.console.conftest import LONG_SESSIONS, file_case
 from tests.console.test_workflow import at, deadline_cells, status_of
@@ -30,7 +31,7 @@ def console_env():
 def holidays_with_2027(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "holidays-2027.yml"
     path.write_text(YEAR_2027, encoding="utf-8")
-    monkeypatch.setenv("HOLIDAYS_FILE", str(path))
+    deadlines.use_holidays_file(path)  # as the back office does at start with HOLIDAYS_FILE
     return path
 
 
@@ -258,7 +259,7 @@ async def test_a_referred_matter_follows_its_own_procedure(anonymous, staff, clo
     await officer.page(f"/console/cases/{case_no}")
     status, page = await officer.act(case_no, "not_accept", {
         "reason": "属于劳动争议，应申请劳动仲裁。",
-        "referred_channel": "劳动人事争议仲裁委员会（仲裁）",
+        "referred_to": "劳动人事争议仲裁委员会（仲裁）",
     })
     assert status == 303
     cells = deadline_cells(page)
@@ -312,9 +313,9 @@ async def test_the_login_page_has_no_banner(anonymous, clock):
 
 async def test_the_back_office_warns_at_start_up(make_client, settings, clock, caplog, request):
     clock.now = at("2026-11-29")
-    caplog.set_level(logging.WARNING, logger="bot.web.app")
+    caplog.set_level(logging.WARNING, logger="bot.app")
     await make_client(settings)
-    warnings = [r for r in caplog.records if r.name == "bot.web.app" and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == "bot.app" and r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert "HOLIDAY CALENDAR INCOMPLETE" in warnings[0].getMessage()
     assert "2027 (2027-01-01..2027-02-27)" in warnings[0].getMessage()
@@ -322,4 +323,4 @@ async def test_the_back_office_warns_at_start_up(make_client, settings, clock, c
     caplog.clear()
     request.getfixturevalue("holidays_with_2027")
     await make_client(settings)
-    assert [r for r in caplog.records if r.name == "bot.web.app" and r.levelno >= logging.WARNING] == []
+    assert [r for r in caplog.records if r.name == "bot.app" and r.levelno >= logging.WARNING] == []

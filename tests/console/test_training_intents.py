@@ -36,7 +36,7 @@ def test_the_back_office_lists_the_intents_from_a_directory_without_the_rasa_pro
     assert not (tmp_path / "domain.yml").exists() and not (tmp_path / "data").exists()
     code = (
         "from bot.console import training; from bot.settings import REPO_ROOT; "
-        "import bot.web.app, bot.console; "
+        "import bot.app, bot.console; "
         "assert not (REPO_ROOT / 'domain.yml').exists(), REPO_ROOT; "
         "c = training.intent_choices(); print(len(c), 'faq/time_limits' in c, 'file_petition' in c)"
     )

@@ -159,9 +159,9 @@ async def test_steps_out_of_order_or_incomplete_are_refused(anonymous, staff, cl
     await officer.page(f"/console/cases/{case_no}")
     status, page = await officer.act(case_no, "reply", {"reply": "这是一份足够长的书面答复内容。"})
     assert status == 409 and "只能在以下状态进行" in page
-    status, page = await officer.act(case_no, "not_accept", {"reason": "", "referred_channel": "人民法院（诉讼、执行等法定程序）"})
+    status, page = await officer.act(case_no, "not_accept", {"reason": "", "referred_to": "人民法院（诉讼、执行等法定程序）"})
     assert status == 422 and "请填写不予受理的理由" in page
-    status, page = await officer.act(case_no, "not_accept", {"reason": "已进入诉讼程序", "referred_channel": "other"})
+    status, page = await officer.act(case_no, "not_accept", {"reason": "已进入诉讼程序", "referred_to": "other"})
     assert status == 422 and "引导信访人前往的渠道" in page
     assert await fetch_rows(raw_engine, "SELECT status FROM cases") == [{"status": "registered"}]
     # a stale page: somebody else accepted it meanwhile
@@ -182,7 +182,7 @@ async def test_not_accepted_matters_are_referred_and_the_citizen_is_told(anonymo
     await officer.page(f"/console/cases/{case_no}")
     status, page = await officer.act(case_no, "not_accept", {
         "reason": "该事项已由人民法院作出生效判决，属于涉法涉诉事项。",
-        "referred_channel": "人民法院（诉讼、执行等法定程序）",
+        "referred_to": "人民法院（诉讼、执行等法定程序）",
     })
     assert status == 303 and "不予受理" in page
     lookup = await status_of(anonymous, case_no, created["query_code"])

@@ -183,8 +183,8 @@ def test_images_and_compose_run_the_tested_launcher_commands() -> None:
 
 def test_the_env_example_names_only_variables_the_profile_reads() -> None:
     names = re.findall(r"^([A-Z][A-Z0-9_]+)=", (DEPLOY / "prod.env.example").read_text(), re.M)
-    known = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', (ROOT / "bot" / "settings.py").read_text()))
-    known |= set(re.findall(r'"([A-Z][A-Z0-9_]+)"', LAUNCHER.read_text()))
+    readers = [*sorted((ROOT / "bot" / "settings").glob("*.py")), ROOT / "bot" / "ops.py", LAUNCHER]
+    known = {n for path in readers for n in re.findall(r'"([A-Z][A-Z0-9_]+)"', path.read_text())}
     compose_only = {"POSTGRES_USER", "POSTGRES_PASSWORD", "REDIS_PASSWORD"}
     unknown = [n for n in names if n not in known | compose_only]
     assert not unknown, unknown

@@ -37,10 +37,10 @@ YEAR_2027 = "years:\n  2027:\n    holidays: [2027-01-01]\n"
 
 @pytest.fixture
 def fresh_calendar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Point HOLIDAYS_FILE at a new (empty) file so that the calendar and its warnings are fresh."""
+    """Use a new (empty) holidays file so that the calendar and its warnings are fresh."""
     path = tmp_path / "holidays.yml"
     path.write_text("years: {}\n", encoding="utf-8")
-    monkeypatch.setenv("HOLIDAYS_FILE", str(path))
+    deadlines.use_holidays_file(path)
     return path
 
 
@@ -115,7 +115,7 @@ def test_a_window_ending_in_an_unknown_year_needs_the_notice(
     assert review_request_due(date(2026, 12, 2)) == date(2027, 1, 1)
     path = tmp_path / "with-2027.yml"
     path.write_text(YEAR_2027, encoding="utf-8")
-    monkeypatch.setenv("HOLIDAYS_FILE", str(path))
+    deadlines.use_holidays_file(path)
     assert review_request_due(date(2026, 12, 2)) == date(2027, 1, 4)
 
 
@@ -208,7 +208,7 @@ def test_configured_year_replaces_the_fallback(tmp_path: Path, monkeypatch: pyte
     assert calendar.is_working_day(date(2099, 1, 5)) is True
     assert calendar.warned_years == set()
 
-    monkeypatch.setenv("HOLIDAYS_FILE", str(path))
+    deadlines.use_holidays_file(path)
     # Wed 2098-12-31 -> Sat 2099-01-03 (make-up), Mon 01-05, Tue 01-06
     assert add_working_days(date(2098, 12, 31), 3) == date(2099, 1, 6)
 
@@ -271,7 +271,7 @@ def test_case_deadlines_after_acceptance_with_extension() -> None:
 def test_a_matter_of_another_procedure_is_promised_no_60_days(own: bool, channel: str | None) -> None:
     created = datetime(2026, 11, 22, 9, 0, tzinfo=TZ)
     accepted = datetime(2026, 11, 30, 10, 0, tzinfo=TZ)
-    result = case_deadlines(created, accepted, own_procedure=own, referred_channel=channel)
+    result = case_deadlines(created, accepted, own_procedure=own, referred_to=channel)
     assert result["handling_procedure"] == "own_procedure"
     assert result["handling_channel"] == channel
     assert result["handling_days"] is None and result["extension_max_days"] is None
@@ -329,6 +329,6 @@ def test_log_calendar_coverage_warns_and_a_listed_year_silences_it(
     caplog.clear()
     path = tmp_path / "with-2027.yml"
     path.write_text(YEAR_2027, encoding="utf-8")
-    monkeypatch.setenv("HOLIDAYS_FILE", str(path))
+    deadlines.use_holidays_file(path)
     assert log_calendar_coverage(logger, date(2026, 11, 29)) == []
     assert [r for r in caplog.records if r.name == "test.coverage"] == []

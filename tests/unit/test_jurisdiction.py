@@ -12,7 +12,11 @@ from bot.rules.jurisdiction import (
     load_jurisdiction,
     resolve_place,
     responsible_unit,
+    use_file,
 )
+from bot.settings import load_settings
+from bot.settings.actions import load_action_settings
+from bot.settings.channels import load_channel_settings
 
 # name, 12-digit statistical code, kind, government, short name
 SUBDIVISIONS = [
@@ -112,11 +116,14 @@ def _write_config(tmp_path: Path, **changes: object) -> Path:
     return path
 
 
-def test_environment_variable_selects_another_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("load", [load_settings, load_action_settings, load_channel_settings])
+def test_environment_variable_selects_another_file(load, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = _write_config(tmp_path, agency="测试市测试区信访局")
     monkeypatch.setenv("JURISDICTION_FILE", str(path))
+    use_file(load().jurisdiction_file)  # what each process does at start with its settings
     assert load_jurisdiction().agency == "测试市测试区信访局"
     monkeypatch.delenv("JURISDICTION_FILE")
+    use_file(load().jurisdiction_file)
     assert load_jurisdiction().agency == "杭州市西湖区信访局"
 
 

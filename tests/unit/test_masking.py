@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.rules.masking import mask_id_number, mask_name, mask_phone
+from bot.rules.masking import mask_id_number, mask_phone
 
 
 @pytest.mark.parametrize(
@@ -34,24 +34,6 @@ def test_mask_id_number(value: str, masked: str) -> None:
 )
 def test_mask_phone(value: str, masked: str) -> None:
     assert mask_phone(value) == masked
-
-
-@pytest.mark.parametrize(
-    ("value", "masked"),
-    [
-        ("张三", "张*"),
-        ("张建国", "张**"),
-        ("欧阳明华", "欧阳**"),
-        ("欧阳娜", "欧阳*"),
-        ("诸葛亮", "诸葛*"),
-        ("欧阳", "欧*"),
-        ("买买提·艾力", "买**·**"),
-        ("John Smith", "J*** *****"),
-        ("", ""),
-    ],
-)
-def test_mask_name(value: str, masked: str) -> None:
-    assert mask_name(value) == masked
 
 
 def test_masks_hide_the_middle() -> None:

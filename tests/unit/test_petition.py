@@ -11,7 +11,6 @@ from bot.rules.petition import (
     check_name,
     detect_field,
     extract_correction_value,
-    is_barred_after_recheck,
     parse_review_stage,
     parse_yes_no,
 )
@@ -191,16 +190,6 @@ def test_free_text_examples_are_shown() -> None:
 )
 def test_parse_review_stage(text: str, stage: str | None) -> None:
     assert parse_review_stage(text) == stage
-
-
-@pytest.mark.parametrize(
-    ("stage", "same_matter", "barred"),
-    [("rechecked", True, True), ("rechecked", False, False), ("rechecked", None, False),
-     ("reviewed", True, False), ("replied", None, False), ("no_reply_yet", None, False),
-     ("unknown", None, False), (None, None, False)],
-)
-def test_only_the_same_matter_is_barred_after_recheck(stage: str | None, same_matter, barred: bool) -> None:
-    assert is_barred_after_recheck(stage, same_matter) is barred
 
 
 # --- corrections -----------------------------------------------------------------------

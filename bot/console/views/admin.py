@@ -15,7 +15,7 @@ from bot.store import users as store_users
 from bot.store.cases import add_audit
 from bot.store.models import AuditEntry, Case
 from bot.store.reporting import day_start
-from bot.web.auth import ROLE_LABELS, ROLE_PERMISSIONS, Permission, Principal
+from bot.rules.roles import Permission, Principal, ROLE_LABELS, ROLE_PERMISSIONS
 from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
 
 AUDIT_PER_PAGE = 100

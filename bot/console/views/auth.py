@@ -23,7 +23,8 @@ from bot.console.security import (
 )
 from bot.store import users as store_users
 from bot.store.cases import add_audit
-from bot.web.auth import Principal, authenticate
+from bot.rules.roles import Principal
+from bot.web.auth import authenticate
 from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
 
 log = logging.getLogger(__name__)

@@ -10,17 +10,30 @@ from urllib.parse import urlencode
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.console.keys import NOTIFIER, TRACKER_ENGINE
+from bot.console import workflow_forms
+from bot.console.keys import TRACKER_ENGINE
+from bot.console.notifier import NOTIFIER
 from bot.console.render import form_data, redirect, render
-from bot.rules.deadlines import local_date
+from bot.rules.deadlines import EXTENSION_MAX_DAYS, local_date
+from bot.rules.time_limits import deadline_rows
+from bot.rules.workflow import (
+    DELIVERY_METHODS,
+    REFERRAL_TARGETS,
+    TRANSITIONS,
+    CaseSnapshot,
+    WorkflowError,
+    available,
+)
+from bot.rules.workflow import check as workflow_check
 from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
 from bot.store import notifications as store_notifications
 from bot.store import reporting, workflow
-from bot.store.delivery import CHAT_DELIVERY_ACTION, DELIVERY_METHODS
-from bot.store.models import STATUS_LABELS, AuditEntry, Case, CaseEvent
+from bot.store.delivery import CHAT_DELIVERY_ACTION
+from bot.rules.statuses import CASE_STATUS_LABELS
+from bot.store.models import AuditEntry, Case, CaseEvent
 from bot.store.transcripts import TrackerUnavailable, read_transcript
-from bot.web.auth import Permission, Principal
+from bot.rules.roles import Permission, Principal
 from bot.web.errors import ApiError
 from bot.web.keys import CLOCK, CRYPTO, SESSIONMAKER, SETTINGS
 
@@ -30,7 +43,7 @@ ACTION_LABELS = {
     "create": "登记",
     "read": "阅办",
     CHAT_DELIVERY_ACTION: "在线对话中送达",
-    **{name: t.label for name, t in workflow.TRANSITIONS.items()},
+    **{name: t.label for name, t in TRANSITIONS.items()},
 }
 AUDIT_LABELS = {
     "view_case": "查看信访件",
@@ -38,7 +51,7 @@ AUDIT_LABELS = {
     "reveal_personal_numbers": "查看完整证件号码和手机号码",
     "notification_resend": "重新发送通知",
     "case_search": "搜索信访件",
-    **{f"case_{name}": t.label for name, t in workflow.TRANSITIONS.items()},
+    **{f"case_{name}": t.label for name, t in TRANSITIONS.items()},
 }
 DONE_MESSAGES = {
     "accept": "已受理。",
@@ -87,7 +100,7 @@ async def dashboard(request: web.Request, principal: Principal) -> web.Response:
         "failed": failed,
         "handoffs": handoffs,
         "kind_labels": store_notifications.KIND_LABELS,
-        "handoff_labels": store_handoffs.STATUS_LABELS,
+        "handoff_labels": store_handoffs.HANDOFF_STATUS_LABELS,
     }, principal=principal)
 
 
@@ -123,7 +136,7 @@ async def case_list(request: web.Request, principal: Principal) -> web.Response:
         "prev_url": "?" + urlencode(f.query_args(page=f.page - 1)) if f.page > 1 else None,
         "next_url": "?" + urlencode(f.query_args(page=f.page + 1)) if f.page < pages else None,
         "options": options,
-        "statuses": STATUS_LABELS,
+        "statuses": CASE_STATUS_LABELS,
         "due_soon_days": soon,
         "group_min": reporting.GROUP_MIN,
         "unknown_place": reporting.UNKNOWN_PLACE,
@@ -180,8 +193,8 @@ async def case_page(
         "error_action": error_action,
         "form": form or {},
         "next_due": workflow.next_due(case, today, soon),
-        "deadlines": workflow.deadline_rows(case, today, soon),
-        "transitions": workflow.available(case, principal),
+        "deadlines": deadline_rows(CaseSnapshot.of(case), today, soon),
+        "transitions": available(CaseSnapshot.of(case), principal),
         "events": events,
         "audit": audit,
         "notifications": notifications,
@@ -189,16 +202,16 @@ async def case_page(
         "handoff": handoff,
         "transcript": transcript,
         "transcript_error": transcript_error,
-        "units": workflow.known_units(),
-        "referral_channels": workflow.REFERRAL_CHANNELS,
-        "extension_left": workflow.EXTENSION_MAX_DAYS - case.extension_days,
+        "units": workflow_forms.known_units(),
+        "referral_targets": REFERRAL_TARGETS,
+        "extension_left": EXTENSION_MAX_DAYS - case.extension_days,
         "delivery_methods": DELIVERY_METHODS,
         "action_labels": ACTION_LABELS,
         "audit_labels": AUDIT_LABELS,
         "kind_labels": store_notifications.KIND_LABELS,
-        "notification_labels": store_notifications.STATUS_LABELS,
+        "notification_labels": store_notifications.DELIVERY_STATUS_LABELS,
         "today": today,
-        "statuses": STATUS_LABELS,
+        "statuses": CASE_STATUS_LABELS,
     }, principal=principal, status=status)
 
 
@@ -225,23 +238,29 @@ async def case_reveal(request: web.Request, principal: Principal) -> web.Respons
 
 
 def transition_handler(action: str):
-    transition = workflow.TRANSITIONS[action]
+    transition = TRANSITIONS[action]
 
     async def handler(request: web.Request, principal: Principal) -> web.StreamResponse:
         app = request.app
         case_no = normalize_case_no(request.match_info["case_no"])
         form = await form_data(request)
         form.pop("csrf_token", None)
+        expected = form.get("expected_status")
+        now = app[CLOCK]()
         async with app[SESSIONMAKER]() as session:
             case = await workflow.load_for_update(session, case_no)
             if case is None:
                 raise web.HTTPNotFound(text="未找到该信访件。")
             try:
+                # A step the case does not allow now is refused before its fields are read.
+                snapshot = CaseSnapshot.of(case)
+                workflow_check(action, snapshot, principal, expected)
+                inputs = workflow_forms.read(action, form, local_date(now), snapshot)
                 outcome = await workflow.perform(
-                    session, case, action, form, actor=principal, now=app[CLOCK](),
-                    remote=request.remote,
+                    session, case, action, inputs, actor=principal, now=now,
+                    expected_status=expected, remote=request.remote,
                 )
-            except workflow.WorkflowError as exc:
+            except WorkflowError as exc:
                 await session.rollback()
                 return await case_page(
                     request, principal, case_no, error=exc.message, error_action=action,
@@ -292,7 +311,7 @@ def setup(app: web.Application, add: Any) -> None:
     add(app, "GET", "/console/cases", case_list, Permission.CASE_READ)
     add(app, "GET", "/console/cases/{case_no}", case_detail, Permission.CASE_READ)
     add(app, "POST", "/console/cases/{case_no}/reveal", case_reveal, Permission.CASE_REVEAL)
-    for name, transition in workflow.TRANSITIONS.items():
+    for name, transition in TRANSITIONS.items():
         path = f"/console/cases/{{case_no}}/{name.replace('_', '-')}"
         add(app, "POST", path, transition_handler(name), transition.permission)
     add(app, "POST", "/console/notifications/{notification_id}/resend", notification_resend,

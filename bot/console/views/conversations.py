@@ -17,7 +17,7 @@ from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
 from bot.console import training as nlu_review
 from bot.store.transcripts import LOW_CONFIDENCE, TrackerUnavailable, read_transcript, read_user_event
-from bot.web.auth import Permission, Principal
+from bot.rules.roles import Permission, Principal
 from bot.web.keys import CLOCK, SESSIONMAKER
 
 log = logging.getLogger(__name__)

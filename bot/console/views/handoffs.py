@@ -1,7 +1,7 @@
 """Human handoff, staff side: the conversations waiting for a person, taking one over (the
 assistant is paused), replying into it, and handing it back (the assistant resumes).
 
-The citizen side files the request with ``POST /api/v1/handoffs`` (see bot/console/api.py).
+The citizen side files the request with ``POST /api/v1/handoffs`` (see bot/api/handoffs.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from bot.store import cases as store_cases
 from bot.store import handoffs as store
 from bot.store.models import Handoff
 from bot.store.transcripts import TrackerUnavailable, read_transcript
-from bot.web.auth import Permission, Principal
+from bot.rules.roles import Permission, Principal
 from bot.web.errors import json_response
 from bot.web.keys import CLOCK, SESSIONMAKER
 
@@ -70,7 +70,7 @@ async def handoff_list(request: web.Request, principal: Principal) -> web.Respon
             .order_by(Handoff.closed_at.desc()).limit(20)
         ))
     return await render(request, "console/handoffs.html", {
-        "open": open_, "recent": recent, "labels": store.STATUS_LABELS,
+        "open": open_, "recent": recent, "labels": store.HANDOFF_STATUS_LABELS,
     }, principal=principal)
 
 
@@ -97,7 +97,7 @@ async def handoff_view(request: web.Request, principal: Principal, *, error: str
         "transcript": transcript,
         "transcript_error": transcript_error,
         "last_id": transcript[-1].event_id if transcript else 0,
-        "labels": store.STATUS_LABELS,
+        "labels": store.HANDOFF_STATUS_LABELS,
         "error": error,
         "mine": handoff.taken_by == principal.name,
     }, principal=principal, status=status)
@@ -123,7 +123,7 @@ async def handoff_events(request: web.Request, principal: Principal) -> web.Resp
                               "status": handoff.status}, status=503)
     return json_response({
         "status": handoff.status,
-        "status_label": store.STATUS_LABELS[handoff.status],
+        "status_label": store.HANDOFF_STATUS_LABELS[handoff.status],
         "last_id": turns[-1].event_id if turns else after,
         "turns": [
             {

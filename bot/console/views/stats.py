@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -12,41 +10,16 @@ from aiohttp import web
 
 from bot.console.render import attachment, render
 from bot.rules.deadlines import local_date
+from bot.rules.roles import Permission, Principal
 from bot.store import cases as store_cases
 from bot.store import reporting
-from bot.web.auth import Permission, Principal
 from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
 
-MAX_PERIOD_DAYS = 366 * 3
-# Cells starting with these would be formulas in a spreadsheet (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-
-def period_of(request: web.Request) -> tuple[date, date, str | None]:
-    """The period asked for (default: this month up to today) and a problem, if any."""
+def period_of(request: web.Request) -> reporting.Period:
+    """The period asked for in the query string (``from``, ``to``)."""
     today = local_date(request.app[CLOCK]())
-    error = None
-
-    def parse(key: str) -> date | None:
-        nonlocal error
-        raw = (request.query.get(key) or "").strip()
-        if not raw:
-            return None
-        try:
-            return date.fromisoformat(raw)
-        except ValueError:
-            error = "日期格式不正确，应为 年-月-日。"
-            return None
-
-    start = parse("from") or today.replace(day=1)
-    end = parse("to") or today
-    if end < start:
-        start, end = end, start
-        error = error or "开始日期晚于结束日期，已自动交换。"
-    if (end - start).days > MAX_PERIOD_DAYS:
-        start = end - timedelta(days=MAX_PERIOD_DAYS)
-        error = error or "统计期间最长3年，已按结束日期截取。"
-    return start, end, error
+    return reporting.parse_period(request.query.get("from"), request.query.get("to"), today)
 
 
 async def build_report(request: web.Request, start: date, end: date) -> reporting.Report:
@@ -58,7 +31,8 @@ async def build_report(request: web.Request, start: date, end: date) -> reportin
 
 
 async def stats_page(request: web.Request, principal: Principal) -> web.Response:
-    start, end, error = period_of(request)
+    period = period_of(request)
+    start, end, error = period.start, period.end, period.problem
     report = await build_report(request, start, end)
     today = local_date(request.app[CLOCK]())
     presets = {
@@ -75,24 +49,10 @@ async def stats_page(request: web.Request, principal: Principal) -> web.Response
     }, principal=principal)
 
 
-def csv_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def table_csv(table: reporting.Table) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.columns)
-    for row in table.rows:
-        writer.writerow([csv_cell(v) for v in row])
-    return buffer.getvalue()
-
-
 async def stats_csv(request: web.Request, principal: Principal) -> web.StreamResponse:
     key = request.match_info["table"]
-    start, end, _ = period_of(request)
+    period = period_of(request)
+    start, end = period.start, period.end
     report = await build_report(request, start, end)
     table = report.tables.get(key)
     if table is None:
@@ -105,7 +65,7 @@ async def stats_csv(request: web.Request, principal: Principal) -> web.StreamRes
         )
         await session.commit()
     # UTF-8 with a byte-order mark, so that spreadsheet programs read the Chinese correctly.
-    body = ("\ufeff" + table_csv(table)).encode("utf-8")
+    body = ("\ufeff" + reporting.table_csv(table)).encode("utf-8")
     filename = f"xinfang-{key}-{start.isoformat()}-{end.isoformat()}.csv"
     return attachment(body, "text/csv", filename)
 

@@ -1,4 +1,4 @@
-"""Lawful channels: matters for other channels (诉访分离), visits over levels, behaviour
+"""Lawful procedures: matters for other procedures (诉访分离), visits over levels, behaviour
 forbidden by 第26条, and which area is responsible (属地管理).
 
 Nothing is silently filed or silently refused: each reply says where the matter belongs, how
@@ -15,12 +15,12 @@ from rasa_sdk.events import EventType, FollowupAction
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.rules.channels import (
+from bot.rules.procedures import (
     SERVICE,
-    ChannelMatch,
-    channel_for,
+    ProcedureMatch,
+    procedure_for,
     detect_prohibited,
-    opening_channel,
+    opening_procedure,
     referral_bodies,
 )
 from bot.rules.jurisdiction import IN, IN_UNSPECIFIED, OUT, load_jurisdiction, resolve_place
@@ -38,7 +38,7 @@ def is_payload(message: dict[str, Any] | None) -> bool:
 def described_text(tracker: Tracker) -> str:
     """The citizen's own words behind this turn.
 
-    The latest message; for a button ("/file_petition", "/channel_litigation") the message
+    The latest message; for a button ("/file_petition", "/procedure_litigation") the message
     just before it, which the button answers (the description that was explained).
     """
     latest = tracker.latest_message or {}
@@ -55,8 +55,8 @@ def payload_intent(tracker: Tracker) -> str | None:
     return intent
 
 
-def channel_bodies() -> dict[str, str]:
-    """The local bodies named in the channel texts: the body that decides each kind of matter
+def procedure_bodies() -> dict[str, str]:
+    """The local bodies named in the procedure texts: the body that decides each kind of matter
     (court, procuratorate, police, labour arbitration, 行政复议机关: ``referral_bodies`` of the
     jurisdiction file) and the 纪委监委 (from the category routing table)."""
     j = load_jurisdiction()
@@ -66,19 +66,19 @@ def channel_bodies() -> dict[str, str]:
     return bodies
 
 
-def channel_message(match: ChannelMatch, in_form: bool) -> str:
+def procedure_message(match: ProcedureMatch, in_form: bool) -> str:
     """Where the matter belongs and how to get there, then the offer to file it here."""
-    explanation = texts.text(f"channels.{match.topic}", **channel_bodies())
+    explanation = texts.text(f"procedures.{match.topic}", **procedure_bodies())
     if in_form:
-        offer = texts.text("channels.in_form")
+        offer = texts.text("procedures.in_form")
     else:
-        offer = texts.text("channels.offer_service" if match.channel == SERVICE else "channels.offer")
+        offer = texts.text("procedures.offer_service" if match.procedure == SERVICE else "procedures.offer")
     return f"{explanation}\n{offer}"
 
 
-def explain_channel(dispatcher: CollectingDispatcher, match: ChannelMatch, in_form: bool) -> None:
+def explain_procedure(dispatcher: CollectingDispatcher, match: ProcedureMatch, in_form: bool) -> None:
     dispatcher.utter_message(
-        text=channel_message(match, in_form), buttons=[] if in_form else texts.buttons("channels")
+        text=procedure_message(match, in_form), buttons=[] if in_form else texts.buttons("procedures")
     )
 
 
@@ -86,7 +86,7 @@ def divert_opening(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
     """Checks on a description before a petition is started from it (action_start_intake).
 
     Emergency words: the emergency numbers are said first, and the petition goes on. A matter
-    that belongs to another channel although the classifier took it for a petition: it is
+    that belongs to another procedure although the classifier took it for a petition: it is
     explained with the offer to file it anyway, and the form is not started (the events
     returned make Rasa listen). None: start the petition. A button press ("/file_petition")
     is the citizen's choice to file and is never diverted.
@@ -94,27 +94,27 @@ def divert_opening(dispatcher: CollectingDispatcher, tracker: Tracker, text: str
     if not text or is_payload(tracker.latest_message):
         return None
     safety_first(dispatcher, tracker)
-    match = opening_channel(text)
+    match = opening_procedure(text)
     if match is None:
         return None
-    explain_channel(dispatcher, match, in_form=False)
+    explain_procedure(dispatcher, match, in_form=False)
     return [FollowupAction("action_listen")]
 
 
-class ActionExplainChannel(Action):
+class ActionExplainProcedure(Action):
     """诉访分离: court, enforcement, police, arbitration, 行政复议, 纪检监察, 12345."""
 
     def name(self) -> str:
-        return "action_explain_channel"
+        return "action_explain_procedure"
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         safety_first(dispatcher, tracker)
-        match = channel_for(payload_intent(tracker), described_text(tracker))
+        match = procedure_for(payload_intent(tracker), described_text(tracker))
         if match is None:
-            match = ChannelMatch("litigation", "lawsuit")
-        explain_channel(dispatcher, match, petition_in_progress(tracker))
+            match = ProcedureMatch("litigation", "lawsuit")
+        explain_procedure(dispatcher, match, petition_in_progress(tracker))
         return []
 
 

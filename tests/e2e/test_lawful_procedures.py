@@ -1,7 +1,7 @@
-"""Policy answers and lawful channels, end to end through the REST channel.
+"""Policy answers and lawful procedures, end to end through the REST channel.
 
 Emergencies get the emergency numbers first (also in the middle of the form and inside a long
-answer); matters for other channels are never silently filed or refused: the citizen reads
+answer); matters for other procedures are never silently filed or refused: the citizen reads
 where to go, the article and the time limit, and can still file; visits over levels, 第26条,
 属地管理, small talk and the human handoff. The assertions are on the text the citizen reads.
 """

@@ -22,7 +22,8 @@ from bot.rules.phone import CONTACT_TYPES, NO_PHONE, Contact, check_contact
 from bot.rules.text import normalize_text
 from bot.store.due import owed_next
 from bot.store.cases import CaseIntake, PriorCase, case_deadlines_of
-from bot.store.models import STATUS_LABELS, Case
+from bot.rules.statuses import CASE_STATUS_LABELS
+from bot.store.models import Case
 from bot.web.errors import ApiError
 
 CONVERSATION_ID_MAX = 128
@@ -273,7 +274,7 @@ def case_json(case: Case, *, revealed: dict[str, str] | None = None) -> dict[str
     return {
         "case_no": case.case_no,
         "status": case.status,
-        "status_label": STATUS_LABELS.get(case.status, case.status),
+        "status_label": CASE_STATUS_LABELS.get(case.status, case.status),
         "channel": case.channel,
         "conversation_id": case.conversation_id,
         "created_at": case.created_at.isoformat(),
@@ -314,7 +315,7 @@ def status_json(case: Case) -> dict[str, Any]:
     return {
         "case_no": case.case_no,
         "status": case.status,
-        "status_label": STATUS_LABELS.get(case.status, case.status),
+        "status_label": CASE_STATUS_LABELS.get(case.status, case.status),
         "created_at": case.created_at.isoformat(),
         "responsible_unit": case.responsible_unit,
         "next_deadline": next_deadline,

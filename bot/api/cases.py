@@ -1,4 +1,7 @@
-"""JSON API handlers, base path ``/api/v1``."""
+"""Cases in the JSON API: filing (``POST /cases``, idempotent), reading (``GET /cases``,
+``GET /cases/{case_no}``, numbers revealed only with ``case:reveal`` and audited), the
+citizen's status lookup (``GET /status/{case_no}?code=``, rate limited) and the counts of
+``GET /stats``."""
 
 from __future__ import annotations
 
@@ -13,19 +16,19 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
+from bot.api.common import API_PREFIX, read_json_object
+from bot.api.schemas import case_json, status_json, validate_case_request
 from bot.rules.case_numbers import is_case_no, is_query_code
 from bot.rules.deadlines import local_date
+from bot.rules.roles import Permission
 from bot.store import cases as store
 from bot.store.crypto import Crypto
 from bot.store.models import Case, IdempotencyKey
-from bot.web.auth import Permission, authenticate, authorize
+from bot.web.auth import authenticate, authorize
 from bot.web.errors import ApiError, json_response
 from bot.web.keys import CLOCK, CRYPTO, LIMITER, SESSIONMAKER, STATUS_LIMITS
-from bot.web.schemas import case_json, status_json, validate_case_request
 
 log = logging.getLogger(__name__)
-
-API_PREFIX = "/api/v1"
 
 IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 
@@ -35,20 +38,6 @@ CASE_NOT_FOUND = "未找到该信访件。"
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-async def read_json_object(request: web.Request) -> dict[str, Any]:
-    try:
-        raw = await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise ApiError(413, "payload_too_large") from None
-    try:
-        body = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "invalid_json") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "invalid_json")
-    return body
 
 
 def request_fingerprint(body: dict[str, Any]) -> str:
@@ -252,7 +241,7 @@ async def stats(request: web.Request) -> web.Response:
     return json_response(body)
 
 
-def setup_api_routes(app: web.Application) -> None:
+def setup(app: web.Application) -> None:
     app.router.add_post(f"{API_PREFIX}/cases", create_case)
     app.router.add_get(f"{API_PREFIX}/cases", list_cases)
     app.router.add_get(f"{API_PREFIX}/cases/{{case_no}}", get_case)

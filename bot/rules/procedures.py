@@ -1,18 +1,17 @@
-"""Matters that belong to another lawful channel, visits over levels and prohibited behaviour.
+"""Matters that belong to another lawful procedure (法定途径), and behaviour 第26条 prohibits.
 
 诉访分离 (信访工作条例 第22条、第31条): litigation, enforcement, police and procuratorate
-procedures, arbitration and administrative review leave the petition channel; accusations
+procedures, arbitration and administrative review leave the petition procedure; accusations
 against Party members and officials go to 纪检监察 (第22条, confidentiality 第30条); simple
 service requests are faster through the 12345 hotline. These functions spot such matters in the
 citizen's own words with a few conservative phrase patterns. The classifier has one intent per
-channel; the patterns refine its answer (a judgment or its enforcement?) and catch a matter it
+procedure; the patterns refine its answer (a judgment or its enforcement?) and catch a matter it
 took for an ordinary petition. They must stay precise: a wage claim, a noise complaint or a
 removed bus stop is an ordinary petition.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.rules.jurisdiction import DEFAULT_FILE, ENV_VAR
+from bot.rules.jurisdiction import jurisdiction_file
 from bot.rules.text import normalize_text
 
 LITIGATION = "litigation"
@@ -28,9 +27,9 @@ ARBITRATION = "arbitration"
 ADMIN_REVIEW = "admin_review"
 DISCIPLINE = "discipline"
 SERVICE = "service"
-CHANNELS = (LITIGATION, ARBITRATION, ADMIN_REVIEW, DISCIPLINE, SERVICE)
+PROCEDURES = (LITIGATION, ARBITRATION, ADMIN_REVIEW, DISCIPLINE, SERVICE)
 
-# Topics: the precise situation inside a channel, each with its own route and time limit.
+# Topics: the precise situation inside a procedure, each with its own route and time limit.
 JUDGMENT = "judgment"  # a court decision the citizen does not accept
 ENFORCEMENT = "enforcement"  # a judgment (or award) the other side does not carry out
 POLICE = "police"  # a report to the police / procuratorate that goes nowhere
@@ -38,13 +37,13 @@ LAWSUIT = "lawsuit"  # going to court, a case in court
 DEFAULT_TOPIC = {LITIGATION: LAWSUIT, ARBITRATION: ARBITRATION, ADMIN_REVIEW: ADMIN_REVIEW,
                  DISCIPLINE: DISCIPLINE, SERVICE: SERVICE}
 
-# The classifier's intent for each channel.
-INTENT_CHANNELS = {
-    "channel_litigation": LITIGATION,
-    "channel_arbitration": ARBITRATION,
-    "channel_admin_review": ADMIN_REVIEW,
-    "channel_discipline": DISCIPLINE,
-    "channel_service": SERVICE,
+# The classifier's intent for each procedure.
+INTENT_PROCEDURES = {
+    "procedure_litigation": LITIGATION,
+    "procedure_arbitration": ARBITRATION,
+    "procedure_admin_review": ADMIN_REVIEW,
+    "procedure_discipline": DISCIPLINE,
+    "procedure_service": SERVICE,
 }
 
 # The bodies named to the citizen for each kind of matter (the ``referral_bodies`` of the
@@ -64,8 +63,7 @@ def referral_bodies(path: str | Path | None = None) -> dict[str, str]:
     Read from ``referral_bodies`` in the jurisdiction file (the file ``load_jurisdiction``
     reads); a body it does not name gets the generic name of REFERRAL_DEFAULTS.
     """
-    chosen = path or os.environ.get(ENV_VAR) or DEFAULT_FILE
-    return dict(_referral_bodies(str(Path(chosen).resolve())))
+    return dict(_referral_bodies(str(Path(path or jurisdiction_file()).resolve())))
 
 
 @lru_cache(maxsize=8)
@@ -136,20 +134,20 @@ _PATTERNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         rf"(水管|自来水管|消防栓){_S}{{0,6}}(爆|漏水|坏)",
     )),
 )
-_COMPILED = tuple((channel, topic, tuple(re.compile(p) for p in patterns)) for channel, topic, patterns in _PATTERNS)
+_COMPILED = tuple((procedure, topic, tuple(re.compile(p) for p in patterns)) for procedure, topic, patterns in _PATTERNS)
 
 
 @dataclass(frozen=True)
-class ChannelMatch:
-    """Where a matter belongs: the channel, the precise topic and the words that showed it."""
+class ProcedureMatch:
+    """Where a matter belongs: the procedure, the precise topic and the words that showed it."""
 
-    channel: str
+    procedure: str
     topic: str
     words: str = ""
 
 
-def detect_channel(text: str | None) -> ChannelMatch | None:
-    """The other lawful channel a description points to, or None for an ordinary petition.
+def detect_procedure(text: str | None) -> ProcedureMatch | None:
+    """The other lawful procedure a description points to, or None for an ordinary petition.
 
     "法院判了我不服" -> litigation/judgment; "对方不执行判决" -> litigation/enforcement;
     "公司不给工资我去仲裁了" -> arbitration; "村支书贪污" -> discipline; "路灯坏了" -> service;
@@ -158,48 +156,26 @@ def detect_channel(text: str | None) -> ChannelMatch | None:
     normalized = normalize_text(text).replace(" ", "")
     if not normalized:
         return None
-    for channel, topic, patterns in _COMPILED:
+    for procedure, topic, patterns in _COMPILED:
         for pattern in patterns:
             match = pattern.search(normalized)
             if match:
-                return ChannelMatch(channel, topic, match.group(0))
+                return ProcedureMatch(procedure, topic, match.group(0))
     return None
 
 
-def channel_for(intent: str | None, text: str | None) -> ChannelMatch | None:
-    """The channel of a message: the classifier's channel intent, refined by the patterns.
+def procedure_for(intent: str | None, text: str | None) -> ProcedureMatch | None:
+    """The procedure of a message: the classifier's procedure intent, refined by the patterns.
 
     When the words name a precise situation (an enforcement, an arbitration) it wins over the
-    classifier, which may confuse neighbouring channels; with no such words the intent's
-    channel and its default topic are used. None when neither points to another channel.
+    classifier, which may confuse neighbouring procedures; with no such words the intent's
+    procedure and its default topic are used. None when neither points to another one.
     """
-    found = detect_channel(text)
+    found = detect_procedure(text)
     if found is not None:
         return found
-    channel = INTENT_CHANNELS.get(intent or "")
-    return ChannelMatch(channel, DEFAULT_TOPIC[channel]) if channel else None
-
-
-# --- visits over levels (第19条, 第20条) ------------------------------------------------
-_ESCALATION = tuple(
-    re.compile(p)
-    for p in (
-        r"越级|进京|赴京|上京",
-        rf"(去|到|上|进|跑|找)(北京|中央|京城|国家信访局|省里|省城|省政府|省委|省信访局|省信访){_S}{{0,6}}"
-        r"(上访|信访|反映|告状|告|讨说法|讨个说法|找领导|找政府|闹|申冤|喊冤|去)",
-        r"(去|到|跑)(北京|中央|省里|省城)(去)?(了|吧|啊)?$",
-    )
-)
-
-
-def detect_escalation(text: str | None) -> str | None:
-    """The words of a wish to take the matter over levels ("去北京上访", "越级"), or None."""
-    normalized = normalize_text(text).replace(" ", "")
-    for pattern in _ESCALATION:
-        match = pattern.search(normalized)
-        if match:
-            return match.group(0)
-    return None
+    procedure = INTENT_PROCEDURES.get(intent or "")
+    return ProcedureMatch(procedure, DEFAULT_TOPIC[procedure]) if procedure else None
 
 
 # --- behaviour forbidden by 第26条 ----------------------------------------------------
@@ -247,12 +223,12 @@ def detect_prohibited(text: str | None) -> list[int]:
 SERVICE_MAX_CHARS = 60
 
 
-def opening_channel(text: str | None) -> ChannelMatch | None:
-    """The other channel of a first description the classifier took for a petition.
+def opening_procedure(text: str | None) -> ProcedureMatch | None:
+    """The other procedure of a first description the classifier took for a petition.
 
-    Like :func:`detect_channel`, except that a service cue inside a long story does not count.
+    Like :func:`detect_procedure`, except that a service cue inside a long story does not count.
     """
-    found = detect_channel(text)
-    if found is not None and found.channel == SERVICE and len(normalize_text(text)) > SERVICE_MAX_CHARS:
+    found = detect_procedure(text)
+    if found is not None and found.procedure == SERVICE and len(normalize_text(text)) > SERVICE_MAX_CHARS:
         return None
     return found

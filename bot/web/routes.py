@@ -1,4 +1,5 @@
-"""The console's route table: every route is declared with the permission it needs.
+"""The route table of the console and the API: every route is declared with the permission it
+needs.
 
 ``add(app, method, path, handler, permission)`` wraps the handler so that ``authorize`` runs
 before it: a route cannot be registered without saying who may use it, and the access tests
@@ -14,7 +15,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from bot.web.auth import Permission, Principal, authorize
+from bot.rules.roles import Permission, Principal
+from bot.web.auth import authorize
 from bot.web.errors import ApiError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -1,34 +1,33 @@
-"""Matters for other channels (诉访分离), visits over levels and 第26条, from ordinary words."""
+"""Matters for other procedures (诉访分离), visits over levels and 第26条, from ordinary words."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.rules.channels import (
+from bot.rules.procedures import (
     ADMIN_REVIEW,
     ARBITRATION,
     DISCIPLINE,
     ENFORCEMENT,
-    INTENT_CHANNELS,
+    INTENT_PROCEDURES,
     JUDGMENT,
     LAWSUIT,
     LITIGATION,
     POLICE,
     REFERRAL_DEFAULTS,
     SERVICE,
-    ChannelMatch,
-    channel_for,
-    detect_channel,
-    detect_escalation,
+    ProcedureMatch,
+    procedure_for,
+    detect_procedure,
     detect_prohibited,
-    opening_channel,
+    opening_procedure,
     referral_bodies,
 )
 from tests.unit.nlu_data import examples, texts_of
 
 
 @pytest.mark.parametrize(
-    ("text", "channel", "topic"),
+    ("text", "procedure", "topic"),
     [
         ("法院判了我不服", LITIGATION, JUDGMENT),
         ("对方不执行判决", LITIGATION, ENFORCEMENT),
@@ -53,8 +52,8 @@ from tests.unit.nlu_data import examples, texts_of
         ("公交末班车太早了", SERVICE, SERVICE),
     ],
 )
-def test_channels_from_ordinary_descriptions(text: str, channel: str, topic: str) -> None:
-    assert detect_channel(text) == ChannelMatch(channel, topic, detect_channel(text).words)
+def test_procedures_from_ordinary_descriptions(text: str, procedure: str, topic: str) -> None:
+    assert detect_procedure(text) == ProcedureMatch(procedure, topic, detect_procedure(text).words)
 
 
 @pytest.mark.parametrize(
@@ -71,62 +70,46 @@ def test_channels_from_ordinary_descriptions(text: str, channel: str, topic: str
     ],
 )
 def test_ordinary_petitions_stay_petitions(text: str) -> None:
-    assert detect_channel(text) is None
+    assert detect_procedure(text) is None
 
 
 def test_a_service_cue_inside_a_long_story_does_not_divert_it() -> None:
     story = ("我们古荡街道这条路去年刚铺的柏油，今年又挖开埋管子，埋完随便填了填，到处是坑，旁边几米深的"
              "基坑就用几块铁皮围了一下，晚上路灯也不亮，前天一个骑电动车的老人掉进去了")
-    assert detect_channel(story).channel == SERVICE
-    assert opening_channel(story) is None
-    assert opening_channel("路灯坏了好几天了").channel == SERVICE
+    assert detect_procedure(story).procedure == SERVICE
+    assert opening_procedure(story) is None
+    assert opening_procedure("路灯坏了好几天了").procedure == SERVICE
 
 
 def test_no_petition_example_is_diverted() -> None:
-    # action_start_intake diverts a description the patterns place in another channel: no
+    # action_start_intake diverts a description the patterns place in another procedure: no
     # example the classifier learns as a petition may be such a description.
-    diverted = [t for t in texts_of("file_petition") if opening_channel(t) is not None]
+    diverted = [t for t in texts_of("file_petition") if opening_procedure(t) is not None]
     assert diverted == []
 
 
 def test_the_patterns_never_contradict_the_channel_intents() -> None:
     contradictions = [
-        (intent, text, found.channel)
+        (intent, text, found.procedure)
         for intent, text in examples()
-        if intent in INTENT_CHANNELS and (found := detect_channel(text)) and found.channel != INTENT_CHANNELS[intent]
+        if intent in INTENT_PROCEDURES and (found := detect_procedure(text)) and found.procedure != INTENT_PROCEDURES[intent]
     ]
     assert contradictions == []
 
 
 def test_the_patterns_recognise_most_channel_examples() -> None:
-    for intent, channel in INTENT_CHANNELS.items():
+    for intent, procedure in INTENT_PROCEDURES.items():
         texts = texts_of(intent)
-        found = [t for t in texts if detect_channel(t)]
+        found = [t for t in texts if detect_procedure(t)]
         assert len(found) >= 0.5 * len(texts), (intent, len(found), len(texts))
 
 
-def test_channel_for_refines_the_intent_and_falls_back_to_it() -> None:
+def test_procedure_for_refines_the_intent_and_falls_back_to_it() -> None:
     # the words win over a neighbouring intent; without words the intent's default topic
-    assert channel_for("channel_litigation", "仲裁裁决公司不执行") == ChannelMatch(ARBITRATION, ARBITRATION, "仲裁")
-    assert channel_for("channel_litigation", "") == ChannelMatch(LITIGATION, LAWSUIT)
-    assert channel_for("channel_service", "那个东西坏了") == ChannelMatch(SERVICE, SERVICE)
-    assert channel_for("greet", "你好") is None
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("我要去北京上访", True),
-        ("去北京上访", True),
-        ("这事区里不管我就到省里去", True),
-        ("我要越级上访", True),
-        ("我准备进京", True),
-        ("我在北京打工，老家的事想反映", False),
-        ("到市里反映", False),  # one level up is lawful (第20条)
-    ],
-)
-def test_escalation(text: str, expected: bool) -> None:
-    assert (detect_escalation(text) is not None) is expected
+    assert procedure_for("procedure_litigation", "仲裁裁决公司不执行") == ProcedureMatch(ARBITRATION, ARBITRATION, "仲裁")
+    assert procedure_for("procedure_litigation", "") == ProcedureMatch(LITIGATION, LAWSUIT)
+    assert procedure_for("procedure_service", "那个东西坏了") == ProcedureMatch(SERVICE, SERVICE)
+    assert procedure_for("greet", "你好") is None
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
-"""Configuration of the back office and the action server, read from environment variables.
+"""Settings of the back office (``python -m bot``), read from environment variables.
 
 Every variable has a development default so that ``make run`` works on a fresh machine. The
 secret ones (tokens, keys, the first staff password) have *fixed, documented* development
-values, listed in ``DEV_SECRETS``; ``Settings.check_production()`` refuses to start with any
-of them when ``APP_ENV=production``.
+values, listed in ``DEV_SECRETS``; ``BackOfficeSettings.check_production()`` refuses to start
+with any of them when ``APP_ENV=production`` (``bot.settings.common``).
 
 Variables (default in brackets):
 
@@ -15,7 +15,8 @@ Variables (default in brackets):
   empty means the server's default.
 - ``BACKOFFICE_HOST`` [127.0.0.1], ``BACKOFFICE_PORT`` [8080] — where ``python -m bot serve``
   listens.
-- ``BACKOFFICE_URL`` [http://127.0.0.1:8080] — how the action server reaches the back office.
+- ``BACKOFFICE_URL`` [http://127.0.0.1:8080] — how the back office is reached (printed by
+  ``python -m bot print-dev-settings``; the action server reads it too).
 - ``BACKOFFICE_SERVICE_TOKEN`` [dev-service-token] — bearer token of the action server.
 - ``BACKOFFICE_ENCRYPTION_KEYS`` [a fixed development Fernet key] — comma-separated Fernet
   keys; the first encrypts, all decrypt (key rotation: put the new key first).
@@ -39,33 +40,38 @@ Variables (default in brackets):
   notification Rasa could not deliver (the delay doubles each time up to 1 hour).
 - ``DUE_SOON_DAYS`` [3] — a deadline this many days away or closer is shown as due soon.
 - ``MAX_BODY_BYTES`` [65536] — largest request body accepted.
-- ``CHANNEL_MAX_MESSAGE_CHARS`` [2000] — longest chat message the rate-limited input channels
-  of the production profile (``connectors/ratelimit.py``) pass on to the assistant.
-- ``CHANNEL_RATE_LIMIT_MESSAGES`` [30], ``CHANNEL_RATE_LIMIT_WINDOW_SECONDS`` [60] — messages
-  one sender may send in one fixed window on those channels (shared through Redis by every
-  Rasa worker and replica when ``RATE_LIMIT_BACKEND=redis``).
 - ``CHAT_SOCKET_URL`` [http://127.0.0.1:5005] — the Rasa server the citizen chat page at ``/``
   connects to over socket.io, as a citizen's browser reaches it (public URL in production);
   Rasa's ``--cors`` must allow the back office's origin. ``CHAT_SOCKET_PATH`` [/socket.io].
+- ``JURISDICTION_FILE`` [bot/config/jurisdiction.yml], ``HOLIDAYS_FILE``
+  [bot/config/holidays.yml] — the jurisdiction and the official holidays (a relative path is
+  taken from the repository root).
 - ``LOG_LEVEL`` [INFO].
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-# Files are located relative to this module, never to the working directory.
-PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_DIR.parent
-VAR_DIR = REPO_ROOT / "var"
-
-ENVIRONMENTS = ("development", "production")
-RATE_LIMIT_BACKENDS = ("memory", "redis")
+from bot.settings.common import (
+    ENVIRONMENTS,
+    HOLIDAYS_FILE,
+    JURISDICTION_FILE,
+    RATE_LIMIT_BACKENDS,
+    VAR_DIR,
+    ProcessSettings,
+    Secret,
+    SettingsError,
+    environment,
+    read_choice,
+    read_http_url,
+    read_int,
+    read_log_level,
+    read_path,
+    read_str,
+)
 
 # Development values of the secrets. Public on purpose: they only protect a developer's
 # laptop, and production refuses to start while any of them is still in use.
@@ -91,10 +97,6 @@ DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'backoffice.db'}"
 DEFAULT_TRACKER_DB_URL = f"sqlite:///{VAR_DIR / 'tracker.db'}"
 
 
-class SettingsError(ValueError):
-    """A configuration problem, reported as one line and the process does not start."""
-
-
 def normalize_database_url(url: str) -> str:
     """Turn plain driver-less URLs into the async drivers this package uses."""
     url = url.strip()
@@ -108,16 +110,8 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def display_url(url: str) -> str:
-    """A database URL safe to print: the password is hidden."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparsable URL is reported as such, never echoed with secrets
-        return "<unparsable database URL>"
-
-
 @dataclass(frozen=True)
-class Settings:
+class BackOfficeSettings(ProcessSettings):
     app_env: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
     database_schema: str = ""
@@ -148,88 +142,37 @@ class Settings:
     notify_max_attempts: int = 10
     due_soon_days: int = 3
     max_body_bytes: int = 65536
-    channel_max_message_chars: int = 2000
-    channel_rate_limit_messages: int = 30
-    channel_rate_limit_window_seconds: int = 60
     chat_socket_url: str = "http://127.0.0.1:5005"
     chat_socket_path: str = "/socket.io"
+    jurisdiction_file: Path | None = None  # None: bot/config/jurisdiction.yml
+    holidays_file: Path | None = None  # None: bot/config/holidays.yml
     log_level: str = "INFO"
-
-    @property
-    def is_production(self) -> bool:
-        return self.app_env == "production"
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    def secrets(self) -> list[Secret]:
+        return [
+            Secret("BACKOFFICE_SERVICE_TOKEN", (self.service_token,), DEV_SERVICE_TOKEN),
+            # Fernet keys are checked when read; the development key may not even decrypt.
+            Secret("BACKOFFICE_ENCRYPTION_KEYS", self.encryption_keys, DEV_ENCRYPTION_KEY, 0),
+            Secret("BACKOFFICE_HMAC_KEY", (self.hmac_key,), DEV_HMAC_KEY),
+            Secret("BACKOFFICE_SESSION_SECRET", (self.session_secret,), DEV_SESSION_SECRET),
+            # The staff password follows the console's password rules (bot/store/users.py).
+            Secret("ADMIN_PASSWORD", (self.admin_password,), DEV_ADMIN_PASSWORD, 0),
+            Secret("RASA_TOKEN", (self.rasa_token,), DEV_RASA_TOKEN),
+        ]
+
     def secrets_with_dev_defaults(self) -> list[str]:
         """Names of the variables whose value is still the development default."""
-        current = {
-            "BACKOFFICE_SERVICE_TOKEN": self.service_token,
-            "BACKOFFICE_HMAC_KEY": self.hmac_key,
-            "BACKOFFICE_SESSION_SECRET": self.session_secret,
-            "ADMIN_PASSWORD": self.admin_password,
-            "RASA_TOKEN": self.rasa_token,
-        }
-        names = [name for name, value in current.items() if value == DEV_SECRETS[name]]
-        if DEV_ENCRYPTION_KEY in self.encryption_keys:
-            names.append("BACKOFFICE_ENCRYPTION_KEYS")
-        return sorted(names)
-
-    def check_production(self) -> None:
-        """Refuse to run in production with a development secret (one-line error)."""
-        if not self.is_production:
-            return
-        names = self.secrets_with_dev_defaults()
-        if names:
-            raise SettingsError(
-                "refusing to start in production: "
-                + ", ".join(names)
-                + (" still has its" if len(names) == 1 else " still have their")
-                + " development default; set real secrets in the environment"
-            )
-
-
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    return value
-
-
-def _str(env: Mapping[str, str], name: str, default: str) -> str:
-    value = env.get(name, "").strip()
-    return value or default
-
-
-def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
-    value = _str(env, name, default).lower()
-    if value not in choices:
-        raise SettingsError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
-def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
-    from urllib.parse import urlsplit
-
-    value = _str(env, name, default).rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(f"{name} must be an http:// or https:// URL, got {value!r}")
-    return value
+        return sorted(s.variable for s in self.secrets() if s.development in s.values)
 
 
 def _fernet_keys(env: Mapping[str, str]) -> tuple[str, ...]:
     from cryptography.fernet import Fernet
 
-    raw = env.get("BACKOFFICE_ENCRYPTION_KEYS", "").strip()
+    raw = (env.get("BACKOFFICE_ENCRYPTION_KEYS") or "").strip()
     keys = tuple(k.strip() for k in raw.split(",") if k.strip()) or (DEV_ENCRYPTION_KEY,)
     for position, key in enumerate(keys, start=1):
         try:
@@ -242,57 +185,52 @@ def _fernet_keys(env: Mapping[str, str]) -> tuple[str, ...]:
     return keys
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read the settings from ``env`` (the process environment by default)."""
-    if env is None:
-        env = os.environ
-    database_url = normalize_database_url(_str(env, "DATABASE_URL", DEFAULT_DATABASE_URL))
+def load_settings(env: Mapping[str, str] | None = None) -> BackOfficeSettings:
+    """Read the back office's settings from ``env`` (the process environment by default)."""
+    from sqlalchemy.engine import make_url
+
+    env = environment(env)
+    database_url = normalize_database_url(read_str(env, "DATABASE_URL", DEFAULT_DATABASE_URL))
     try:
         make_url(database_url)
     except Exception:
         raise SettingsError("DATABASE_URL is not a valid database URL") from None
-    log_level = _str(env, "LOG_LEVEL", "INFO").upper()
-    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-        raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
-    return Settings(
-        app_env=_choice(env, "APP_ENV", "development", ENVIRONMENTS),
+    return BackOfficeSettings(
+        app_env=read_choice(env, "APP_ENV", "development", ENVIRONMENTS),
         database_url=database_url,
-        database_schema=_str(env, "DATABASE_SCHEMA", ""),
-        backoffice_host=_str(env, "BACKOFFICE_HOST", "127.0.0.1"),
-        backoffice_port=_int(env, "BACKOFFICE_PORT", 8080, minimum=1),
-        backoffice_url=_str(env, "BACKOFFICE_URL", "http://127.0.0.1:8080").rstrip("/"),
-        service_token=_str(env, "BACKOFFICE_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
+        database_schema=read_str(env, "DATABASE_SCHEMA", ""),
+        backoffice_host=read_str(env, "BACKOFFICE_HOST", "127.0.0.1"),
+        backoffice_port=read_int(env, "BACKOFFICE_PORT", 8080, minimum=1),
+        backoffice_url=read_str(env, "BACKOFFICE_URL", "http://127.0.0.1:8080").rstrip("/"),
+        service_token=read_str(env, "BACKOFFICE_SERVICE_TOKEN", DEV_SERVICE_TOKEN),
         encryption_keys=_fernet_keys(env),
-        hmac_key=_str(env, "BACKOFFICE_HMAC_KEY", DEV_HMAC_KEY),
-        session_secret=_str(env, "BACKOFFICE_SESSION_SECRET", DEV_SESSION_SECRET),
-        admin_username=_str(env, "ADMIN_USERNAME", DEV_ADMIN_USERNAME),
-        admin_password=_str(env, "ADMIN_PASSWORD", DEV_ADMIN_PASSWORD),
-        rate_limit_backend=_choice(env, "RATE_LIMIT_BACKEND", "memory", RATE_LIMIT_BACKENDS),
-        redis_url=_str(env, "REDIS_URL", "redis://127.0.0.1:6379/0"),
-        redis_key_prefix=_str(env, "REDIS_KEY_PREFIX", "backoffice:"),
-        status_max_failures_per_case=_int(env, "STATUS_LOOKUP_MAX_FAILURES_PER_CASE", 5, 1),
-        status_max_failures_per_requester=_int(
+        hmac_key=read_str(env, "BACKOFFICE_HMAC_KEY", DEV_HMAC_KEY),
+        session_secret=read_str(env, "BACKOFFICE_SESSION_SECRET", DEV_SESSION_SECRET),
+        admin_username=read_str(env, "ADMIN_USERNAME", DEV_ADMIN_USERNAME),
+        admin_password=read_str(env, "ADMIN_PASSWORD", DEV_ADMIN_PASSWORD),
+        rate_limit_backend=read_choice(env, "RATE_LIMIT_BACKEND", "memory", RATE_LIMIT_BACKENDS),
+        redis_url=read_str(env, "REDIS_URL", "redis://127.0.0.1:6379/0"),
+        redis_key_prefix=read_str(env, "REDIS_KEY_PREFIX", "backoffice:"),
+        status_max_failures_per_case=read_int(env, "STATUS_LOOKUP_MAX_FAILURES_PER_CASE", 5, 1),
+        status_max_failures_per_requester=read_int(
             env, "STATUS_LOOKUP_MAX_FAILURES_PER_REQUESTER", 10, 1
         ),
-        status_window_seconds=_int(env, "STATUS_LOOKUP_WINDOW_SECONDS", 900, 1),
-        rasa_url=_str(env, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-        rasa_token=_str(env, "RASA_TOKEN", DEV_RASA_TOKEN),
-        tracker_db_url=_str(env, "TRACKER_DB_URL", DEFAULT_TRACKER_DB_URL),
-        tracker_db_schema=_str(env, "TRACKER_DB_SCHEMA", ""),
-        console_session_idle_minutes=_int(env, "CONSOLE_SESSION_IDLE_MINUTES", 30, 1),
-        console_session_max_hours=_int(env, "CONSOLE_SESSION_MAX_HOURS", 12, 1),
-        login_max_failures=_int(env, "LOGIN_MAX_FAILURES", 5, 1),
-        login_lockout_minutes=_int(env, "LOGIN_LOCKOUT_MINUTES", 15, 1),
-        notify_retry_seconds=_int(env, "NOTIFY_RETRY_SECONDS", 60, 1),
-        notify_max_attempts=_int(env, "NOTIFY_MAX_ATTEMPTS", 10, 1),
-        due_soon_days=_int(env, "DUE_SOON_DAYS", 3, 0),
-        max_body_bytes=_int(env, "MAX_BODY_BYTES", 65536, minimum=1024),
-        channel_max_message_chars=_int(env, "CHANNEL_MAX_MESSAGE_CHARS", 2000, minimum=1),
-        channel_rate_limit_messages=_int(env, "CHANNEL_RATE_LIMIT_MESSAGES", 30, minimum=1),
-        channel_rate_limit_window_seconds=_int(
-            env, "CHANNEL_RATE_LIMIT_WINDOW_SECONDS", 60, minimum=1
-        ),
-        chat_socket_url=_http_url(env, "CHAT_SOCKET_URL", "http://127.0.0.1:5005"),
-        chat_socket_path=_str(env, "CHAT_SOCKET_PATH", "/socket.io"),
-        log_level=log_level,
+        status_window_seconds=read_int(env, "STATUS_LOOKUP_WINDOW_SECONDS", 900, 1),
+        rasa_url=read_str(env, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+        rasa_token=read_str(env, "RASA_TOKEN", DEV_RASA_TOKEN),
+        tracker_db_url=read_str(env, "TRACKER_DB_URL", DEFAULT_TRACKER_DB_URL),
+        tracker_db_schema=read_str(env, "TRACKER_DB_SCHEMA", ""),
+        console_session_idle_minutes=read_int(env, "CONSOLE_SESSION_IDLE_MINUTES", 30, 1),
+        console_session_max_hours=read_int(env, "CONSOLE_SESSION_MAX_HOURS", 12, 1),
+        login_max_failures=read_int(env, "LOGIN_MAX_FAILURES", 5, 1),
+        login_lockout_minutes=read_int(env, "LOGIN_LOCKOUT_MINUTES", 15, 1),
+        notify_retry_seconds=read_int(env, "NOTIFY_RETRY_SECONDS", 60, 1),
+        notify_max_attempts=read_int(env, "NOTIFY_MAX_ATTEMPTS", 10, 1),
+        due_soon_days=read_int(env, "DUE_SOON_DAYS", 3, 0),
+        max_body_bytes=read_int(env, "MAX_BODY_BYTES", 65536, minimum=1024),
+        chat_socket_url=read_http_url(env, "CHAT_SOCKET_URL", "http://127.0.0.1:5005"),
+        chat_socket_path=read_str(env, "CHAT_SOCKET_PATH", "/socket.io"),
+        jurisdiction_file=read_path(env, JURISDICTION_FILE),
+        holidays_file=read_path(env, HOLIDAYS_FILE),
+        log_level=read_log_level(env),
     )

@@ -28,9 +28,9 @@ from bot.web.vendor import NODE_MODULES
 
 log = logging.getLogger(__name__)
 
-WEB_DIR = Path(__file__).resolve().parent
-TEMPLATES = WEB_DIR.parent / "templates"
-STATIC_DIR = WEB_DIR.parent / "static" / "chat"
+BOT_DIR = Path(__file__).resolve().parent
+TEMPLATES = BOT_DIR / "templates"
+STATIC_DIR = BOT_DIR / "static" / "chat"
 SOCKET_IO_DIR = NODE_MODULES / "socket.io-client" / "dist"
 SOCKET_IO_SCRIPT = "socket.io.min.js"
 

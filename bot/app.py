@@ -1,4 +1,6 @@
-"""The back office aiohttp application: ``init_app(settings)`` builds it."""
+"""The back office aiohttp application: ``init_app(settings)`` builds it and mounts the JSON
+API (``bot.api``), the staff console (``bot.console``) and the citizen pages
+(``bot.citizen``) on the shared web plumbing (``bot.web``)."""
 
 from __future__ import annotations
 
@@ -9,17 +11,17 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.api import setup_api
+from bot.citizen import setup_citizen_routes
+from bot.console import setup_console
 from bot.rules.deadlines import local_date, log_calendar_coverage
 from bot.settings import Settings
 from bot.store.crypto import Crypto
 from bot.store.db import make_engine, make_sessionmaker, ping
 from bot.store.models import utcnow
 from bot.store.ratelimit import Limit, MemoryBackend, RateLimiter, RedisBackend
-from bot.console import setup_console
 from bot.web.accesslog import AccessLogger
-from bot.web.api import setup_api_routes
 from bot.web.auth import service_token_authenticator
-from bot.web.citizen import setup_citizen_routes
 from bot.web.errors import ApiError, body_size_middleware, error_middleware, json_response
 from bot.web.vendor import setup_vendor_routes
 from bot.web.keys import (
@@ -119,10 +121,10 @@ async def readyz(request: web.Request) -> web.Response:
 def setup_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    setup_api_routes(app)
+    setup_api(app)  # every /api/v1 route (bot/api)
     setup_vendor_routes(app)
-    setup_console(app)  # staff console, its API and resources (bot/console)
-    setup_citizen_routes(app)  # citizen chat page at / and /privacy (bot/web/citizen.py)
+    setup_console(app)  # staff console pages and their resources (bot/console)
+    setup_citizen_routes(app)  # citizen chat page at / and /privacy (bot/citizen.py)
 
 
 def setup_middlewares(app: web.Application, settings: Settings) -> None:

@@ -1,0 +1,13 @@
+"""The JSON API under ``/api/v1``: every route of it, for the action server (service token)
+and for staff tools. ``setup_api(app)`` adds them to the application of ``bot.app``."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from bot.api import cases, handoffs, notifications, reports
+
+
+def setup_api(app: web.Application) -> None:
+    for module in (cases, handoffs, notifications, reports):
+        module.setup(app)
