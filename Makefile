@@ -73,9 +73,12 @@ frontend/node_modules/.installed: frontend/package-lock.json
 # Debian's Chromium for the browser tests (Playwright drives /usr/bin/chromium), and a CJK
 # font so that pages and screenshots show Chinese characters instead of boxes.
 browser:
-	@{ command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; } || { \
+	@{ command -v chromium >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 && \
+	   fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; } || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium chromium-driver fonts-wqy-zenhei >/dev/null; }
+	    chromium chromium-driver fonts-wqy-zenhei nginx-light >/dev/null; \
+	  { systemctl disable --now nginx || invoke-rc.d nginx stop; } >/dev/null 2>&1 || true; }
+	@# tests/security/test_deployment.py runs its own nginx (loopback ports, files in a tmp dir)
 
 var:
 	mkdir -p var

@@ -97,13 +97,7 @@ class BackOfficeClient:
     async def _request(self, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
         url = f"{self.base_url}/api/v1{path}"
         try:
-            try:
-                return await self._send(method, url, **kwargs)
-            except aiohttp.ServerDisconnectedError:
-                # A kept-alive connection the back office had just closed: every call of this
-                # client is safe to repeat (filing carries its Idempotency-Key, a handoff
-                # request returns the open one), so try once more on a fresh connection.
-                return await self._send(method, url, **kwargs)
+            return await self._send(method, url, **kwargs)
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("back office %s %s unreachable: %s", method, path, type(exc).__name__)
             raise BackOfficeError(None, "unreachable", str(exc)) from exc
@@ -124,6 +118,16 @@ class BackOfficeClient:
         )
         if status in (200, 201) and isinstance(body, dict) and "case" in body:
             return body
+        raise _error(status, body)
+
+    async def cases_of_conversation(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The cases filed from one conversation, newest first (GET /cases?conversation_id=);
+        personal numbers masked."""
+        status, body = await self._request(
+            "GET", "/cases", params={"conversation_id": conversation_id}, headers=self._headers()
+        )
+        if status == 200 and isinstance(body, dict) and isinstance(body.get("cases"), list):
+            return body["cases"]
         raise _error(status, body)
 
     async def case_status(self, case_no: str, code: str, requester: str) -> dict[str, Any]:
@@ -159,6 +163,18 @@ class BackOfficeClient:
         )
         if status in (200, 201) and isinstance(body, dict) and isinstance(body.get("handoff"), dict):
             return body
+        raise _error(status, body)
+
+    async def erase_conversation(self, conversation_id: str) -> bool:
+        """Delete what an unfiled conversation holds (POST /conversations/{id}/erase): True when
+        erased, False when a case was filed from it (HTTP 409: kept for the archive period)."""
+        status, body = await self._request(
+            "POST", f"/conversations/{quote(conversation_id, safe='')}/erase", headers=self._headers()
+        )
+        if status == 200 and isinstance(body, dict) and body.get("erased") is True:
+            return True
+        if status == 409:
+            return False
         raise _error(status, body)
 
 

@@ -9,7 +9,9 @@ from rasa_sdk import Tracker
 
 from bot.rules.case_numbers import find_case_no, find_query_code, is_query_code
 from bot.rules.cn_dates import cn_date
+from bot.rules.conversation_ids import conversation_tag
 from bot.rules.text import normalize_text, tidy_text
+from bot.settings.actions import action_settings
 
 # Intents that interrupt a form instead of answering the question asked. When one of them is
 # recognised with enough confidence the form does not take the message as an answer; a rule
@@ -234,3 +236,9 @@ def inform_payload(entity: str, value: Any) -> str:
     import json
 
     return "/inform" + json.dumps({entity: value}, ensure_ascii=False)
+
+
+def log_tag(tracker: Tracker) -> str:
+    """The conversation as log lines name it: a short keyed hash, never the id itself (a web
+    chat's id is the page's bearer secret)."""
+    return conversation_tag(action_settings().service_token, tracker.sender_id)

@@ -17,7 +17,7 @@ from rasa_sdk.types import DomainDict
 
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
-from actions.common import latest_text
+from actions.common import latest_text, log_tag
 from actions.safety import petition_in_progress, safety_first
 from actions.submission import channel_of
 
@@ -41,7 +41,7 @@ class ActionRequestHuman(Action):
                 tracker.sender_id, channel_of(tracker), reason
             )
         except BackOfficeError as exc:
-            logger.warning("handoff request failed (conversation %s): %s", tracker.sender_id, exc)
+            logger.warning("handoff request failed (conversation %s): %s", log_tag(tracker), exc)
             dispatcher.utter_message(text=texts.text("handoff.unavailable"))
             return []
         handoff = result["handoff"]
@@ -55,5 +55,5 @@ class ActionRequestHuman(Action):
         if petition_in_progress(tracker):
             lines.append(texts.text("handoff.in_form"))
         dispatcher.utter_message(text="\n".join(lines))
-        logger.info("handoff %s for conversation %s", handoff.get("id"), tracker.sender_id)
+        logger.info("handoff %s for conversation %s", handoff.get("id"), log_tag(tracker))
         return []

@@ -20,6 +20,7 @@ from bot.rules.text import tidy_text
 from actions import texts
 from actions.procedures import described_text, divert_opening
 from actions.answer_checks import CHECKS, AnswerOutcome, check_slot
+from actions.filing import filed_events, find_lost_filing
 from actions.common import (
     inform_payload,
     is_answer_to,
@@ -77,7 +78,14 @@ class ActionStartIntake(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        events = reset_petition()
+        # A petition confirmed before may have been filed without the answer arriving: tell
+        # its case number first instead of dropping it (actions/filing.py).
+        lost = await find_lost_filing(tracker)
+        if lost is not None:
+            dispatcher.utter_message(
+                text=texts.text("submit.recovered", case_no=lost["case"]["case_no"], query_code=lost["query_code"])
+            )
+        events = reset_petition() + (filed_events(lost) if lost is not None else [])
         # A "/file_petition" button files the description it was offered for.
         text = described_text(tracker)
         # Emergency numbers first; a matter for another procedure is explained, not filed.
@@ -181,6 +189,8 @@ class ValidatePetitionForm(FormValidationAction):
     def validate_summary(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> dict[str, Any]:
+        if value is None:  # cleared for a new petition (e.g. after a recovered filing): no answer
+            return {}
         if value is True:
             return {
                 "summary_confirmed": True,

@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.backoffice import BackOfficeClient, BackOfficeError
-from actions.common import latest_entity
+from actions.common import latest_entity, log_tag
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class ActionNotifyCaseUpdate(Action):
     ) -> list[EventType]:
         notification_id = latest_entity(tracker, "notification_id")
         if not notification_id:
-            logger.warning("case update without a notification id (conversation %s)", tracker.sender_id)
+            logger.warning("case update without a notification id (conversation %s)", log_tag(tracker))
             return []
         try:
             notification: dict[str, Any] = await BackOfficeClient.from_settings().notification(

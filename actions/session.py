@@ -28,6 +28,12 @@ def agency_slots() -> dict[str, str]:
     return facts
 
 
+# Never carried into a new session: the query code of the last filed case and a lookup in
+# progress. A new session (after the expiry, or a device that reuses the conversation id)
+# tells a case's status only to whoever gives its number and query code again.
+NOT_CARRIED_OVER = frozenset({"session_started_metadata", "query_code", "lookup_case_no", "lookup_query_code"})
+
+
 class ActionSessionStart(Action):
     def name(self) -> str:
         return "action_session_start"
@@ -42,7 +48,7 @@ class ActionSessionStart(Action):
             kept: dict[str, Any] = {
                 name: value
                 for name, value in (tracker.slots or {}).items()
-                if value is not None and name not in facts and name != "session_started_metadata"
+                if value is not None and name not in facts and name not in NOT_CARRIED_OVER
             }
             events.extend(SlotSet(name, value) for name, value in kept.items())
         events.extend(SlotSet(name, value) for name, value in facts.items())

@@ -17,7 +17,8 @@ from bot.rules.deadlines import local_date
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
 from actions.common import is_answer_to, latest_text
-from actions.intake import make_ask_action
+from actions.filing import filed_events, find_lost_filing
+from actions.intake import make_ask_action, reset_petition
 
 LOOKUP_SLOTS = ("lookup_case_no", "lookup_query_code")
 MAX_FAILURES = 3
@@ -25,15 +26,61 @@ MAX_FAILURES = 3
 LOOKUP_ASK_ACTIONS = [make_ask_action(slot, __name__) for slot in LOOKUP_SLOTS]
 
 
+def session_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events of the current session after its start (the slots ``action_session_start``
+    carries over from an earlier session come before its ``action_listen`` and are left out)."""
+    events = list(tracker.events or [])
+    start = 0
+    for i in range(len(events) - 1, -1, -1):
+        if events[i].get("event") == "session_started":
+            start = i + 1
+            break
+    else:
+        return events
+    for i in range(start, len(events)):
+        if events[i].get("event") == "action" and events[i].get("name") == "action_listen":
+            return events[i + 1 :]
+    return []
+
+
+def set_in_this_session(tracker: Tracker, slot: str) -> bool:
+    """The slot holds a value set in this session (not one remembered from an earlier one)."""
+    value = tracker.get_slot(slot)
+    if value is None:
+        return False
+    return any(
+        e.get("event") == "slot" and e.get("name") == slot and e.get("value") == value
+        for e in session_events(tracker)
+    )
+
+
 class ValidateStatusForm(FormValidationAction):
     """Takes a case number and a query code from any message of the lookup.
 
-    "查一下 XF2026000123 查询码 483920" fills both at once; in the conversation that filed
-    a case, that case is looked up without asking again.
+    "查一下 XF2026000123 查询码 483920" fills both at once. Only the case this session filed
+    (its query code set in this session, by the same sender) is looked up without asking:
+    a case number and query code remembered from an earlier session, perhaps another
+    person's on a shared device or a reused conversation id, are never used, so the
+    status is told only to whoever gives both. A petition confirmed in this session whose
+    answer was lost is found at the back office first (actions/filing.py) and told.
     """
 
     def name(self) -> str:
         return "validate_status_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        recovered: list[EventType] = []
+        if tracker.get_slot("requested_slot") is None and set_in_this_session(tracker, "submission_key"):
+            lost = await find_lost_filing(tracker)
+            if lost is not None:
+                dispatcher.utter_message(
+                    text=texts.text("submit.recovered", case_no=lost["case"]["case_no"], query_code=lost["query_code"])
+                )
+                recovered = reset_petition() + filed_events(lost)
+                tracker.add_slots(recovered)  # the lookup below then takes this case
+        return recovered + await super().run(dispatcher, tracker, domain)
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -45,7 +92,7 @@ class ValidateStatusForm(FormValidationAction):
             if case_no:
                 code = find_query_code(text)
                 return [SlotSet("lookup_case_no", case_no)] + ([SlotSet("lookup_query_code", code)] if code else [])
-            if tracker.get_slot("case_no") and tracker.get_slot("query_code"):
+            if tracker.get_slot("case_no") and set_in_this_session(tracker, "query_code"):
                 return [
                     SlotSet("lookup_case_no", tracker.get_slot("case_no")),
                     SlotSet("lookup_query_code", tracker.get_slot("query_code")),

@@ -11,49 +11,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.rules.cn_dates import cn_date
-from bot.rules.fields import BY_SLOT, CASE_SLOTS, FORM_SLOTS, asking_slot, is_given, slot_of_api_path
+from bot.rules.fields import FORM_SLOTS, asking_slot, slot_of_api_path
 
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
+from actions.common import log_tag
+from actions.filing import CASE_CHANNEL_OF_INPUT, case_payload, channel_of, filed_events  # noqa: F401 (used by others)
 from actions.intake import reset_petition
 
 logger = logging.getLogger(__name__)
-
-# Rasa input channel name -> the channel recorded on the case.
-CASE_CHANNEL_OF_INPUT = {"socketio": "web", "wechat": "wechat", "rest": "rest", "rasa": "web", "cmdline": "rest"}
-
-
-def channel_of(tracker: Tracker) -> str:
-    return CASE_CHANNEL_OF_INPUT.get(tracker.get_latest_input_channel() or "", "web")
-
-
-def _api_value(slot: str, value: Any) -> Any:
-    """A slot value as the API takes it (see the petition contract, bot.rules.fields)."""
-    if not is_given(value):
-        return None
-    if slot == "is_first":
-        return value is False  # the API asks "is_repeat"
-    if slot == "recheck_same_matter":
-        return value == "yes"
-    if slot == "group_size":
-        return int(value)
-    return value
-
-
-def case_payload(slots: Mapping[str, Any], conversation_id: str, channel: str) -> dict[str, Any]:
-    """The POST /cases body built from the confirmed answers, field by field from the table."""
-    body: dict[str, Any] = {"conversation_id": conversation_id, "channel": channel}
-    for slot in CASE_SLOTS:
-        path = BY_SLOT[slot].api.split(".")
-        node = body
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = _api_value(slot, slots.get(slot))
-    if not body["is_repeat"]:
-        body["prior_case"] = None
-    body["is_repeat"] = bool(body["is_repeat"])
-    body["group_size"] = body["group_size"] or 1
-    return body
 
 
 def slots_to_ask_again(api_fields: Mapping[str, Any]) -> list[str]:
@@ -71,7 +37,9 @@ class ActionCompletePetition(Action):
 
     Outcomes: consent declined, paused after repeated invalid answers, not accepted after
     复核 (条例第36条), or confirmed → POST to the back office. A failed submission keeps
-    every answer and the idempotency key, so "重新提交" files exactly one case.
+    every answer and the idempotency key, so "重新提交" files exactly one case; so does a
+    filing whose answer was lost on its way to Rasa ("confirmed" stays set): the replay of
+    the same key returns the first case number and query code (actions/filing.py).
     """
 
     def name(self) -> str:
@@ -122,11 +90,8 @@ class ActionCompletePetition(Action):
                 handling=handling,
             )
         )
-        logger.info("petition filed as %s (conversation %s)", case["case_no"], tracker.sender_id)
-        return reset_petition() + [
-            SlotSet("case_no", case["case_no"]),
-            SlotSet("query_code", result["query_code"]),
-        ]
+        logger.info("petition filed as %s (conversation %s)", case["case_no"], log_tag(tracker))
+        return reset_petition() + filed_events(result)
 
     @staticmethod
     def failed(dispatcher: CollectingDispatcher, exc: BackOfficeError) -> list[EventType]:

@@ -69,13 +69,14 @@ async def _citizen(
     result: PhaseResult,
     until: float,
     rng: random.Random,
+    headers: dict[str, str] | None = None,
 ) -> None:
     connector = aiohttp.TCPConnector(limit=1)
-    async with aiohttp.ClientSession(timeout=TIMEOUT, connector=connector) as session:
+    async with aiohttp.ClientSession(timeout=TIMEOUT, connector=connector, headers=headers) as session:
         number = 0
         while time.monotonic() < until:
             number += 1
-            sender = f"bench-{run_id}-{index}-{number}"
+            sender = f"rest-bench-{run_id}-{index}-{number}"  # REST senders are namespaced
             _, turns = conversation(rng)
             result.conversations += 1
             result.senders.append(sender)
@@ -119,13 +120,14 @@ async def run_phase(
     run_id: str,
     grace: float = 90.0,
     seed: int = 7,
+    headers: dict[str, str] | None = None,
 ) -> PhaseResult:
     """Play ``citizens`` concurrent citizens for ``duration`` seconds (plus ``grace``)."""
     result = PhaseResult(name, citizens, think, window=duration)
     started = time.monotonic()
     until = started + duration
     tasks = [
-        asyncio.create_task(_citizen(i, url, run_id, result, until, random.Random(seed * 1000 + i)))
+        asyncio.create_task(_citizen(i, url, run_id, result, until, random.Random(seed * 1000 + i), headers))
         for i in range(citizens)
     ]
     done, pending = await asyncio.wait(tasks, timeout=duration + grace)

@@ -133,7 +133,7 @@ def warm_up(stack: ProductionStack, workers: int) -> None:
 
     rng = random.Random(1)
     for _ in range(workers * 2):
-        sender = f"warmup-{uuid.uuid4().hex[:8]}"
+        sender = f"rest-warmup-{uuid.uuid4().hex[:8]}"
         for turn in wage_arrears(make_citizen(rng))[:6]:
             stack.say(sender, turn.message)
 
@@ -225,7 +225,8 @@ def run_config(name: str, model: Path, args: argparse.Namespace) -> ConfigResult
                 )
                 profiler.start()
             phase_result = asyncio.run(
-                run_phase(phase, url, args.citizens, args.duration, think, f"{name}{suffix[:4]}{phase[0]}")
+                run_phase(phase, url, args.citizens, args.duration, think, f"{name}{suffix[:4]}{phase[0]}",
+                          headers=stack.rest_headers())
             )
             if profiler is not None:
                 profiler.join()

@@ -8,6 +8,9 @@ python -m bot create-admin        create a console administrator (ADMIN_USERNAME
 python -m bot create-user --username NAME --role officer|supervisor|admin [--display-name 姓名]
 python -m bot set-password --username NAME    new password (stdin or prompt); ends its sessions
 python -m bot unlock-user --username NAME     lift a login lock-out
+python -m bot purge [--every SECONDS]  anonymise cases past the retention period, delete their
+                                  and old unfiled conversations (README "Retention enforced");
+                                  --every repeats it (the production profile runs it daily)
 """
 
 from __future__ import annotations
@@ -68,8 +71,27 @@ def cmd_migrate(settings: Settings) -> None:
     log.info("database %s is at revision %s", display_url(settings.database_url), revision)
 
 
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def cmd_serve(settings: Settings) -> None:
     settings.check_production()
+    # The development defaults (tokens, first staff password) are public: outside production
+    # the back office is reachable from this machine only.
+    if not settings.is_production and not _is_loopback(settings.backoffice_host):
+        raise SettingsError(
+            f"refusing to listen on BACKOFFICE_HOST={settings.backoffice_host or '(all)'} outside "
+            "production: the development secrets are public; use 127.0.0.1, or APP_ENV=production "
+            "with real secrets"
+        )
 
     from aiohttp import web
 
@@ -175,7 +197,7 @@ def _create(settings: Settings, username: str, password: str, role: str, display
             )
         except users.AccountError as exc:
             raise CommandError(exc.message) from None
-        print(f"created {user.role} account {user.username}")
+        print(f"created {user.role} account {user.username} ({user.unit})")
 
     _with_users(settings, work)
 
@@ -227,6 +249,58 @@ def cmd_unlock_user(settings: Settings, args: argparse.Namespace) -> None:
     _with_users(settings, work)
 
 
+def cmd_purge(settings: Settings, args: argparse.Namespace) -> None:
+    """Apply the retention rules (bot/store/retention.py) and print the counts; with
+    ``--every`` again after that many seconds, until stopped (a failed run is logged and
+    retried at the next one)."""
+    from datetime import datetime, timezone
+
+    from bot.rules.jurisdiction import load_jurisdiction
+    from bot.store.db import make_engine, make_sessionmaker, wait_for_database
+    from bot.store.retention import make_tracker_writer, purge
+
+    rules = load_jurisdiction()
+    years, days = rules.data_retention_years, rules.unfiled_conversation_days
+    if years < 1 or days < 1:
+        raise CommandError(
+            "data_retention_years and unfiled_conversation_days must be set in the jurisdiction file"
+        )
+
+    async def run():
+        engine = make_engine(settings.database_url, schema=settings.database_schema)
+        tracker = make_tracker_writer(settings.tracker_db_url, settings.tracker_db_schema)
+        try:
+            await wait_for_database(engine)
+            async with make_sessionmaker(engine)() as session:
+                report = await purge(
+                    session,
+                    tracker,
+                    now=datetime.now(timezone.utc),
+                    retention_years=years,
+                    unfiled_days=days,
+                )
+                await session.commit()
+                return report
+        finally:
+            await engine.dispose()
+            if tracker is not None:
+                await tracker.dispose()
+
+    if not args.every:
+        report = asyncio.run(run())
+        for key, value in report.as_dict().items():
+            print(f"{key}: {value}")
+        return
+    import time
+
+    while True:
+        try:
+            log.info("retention purge done: %s", asyncio.run(run()).as_dict())
+        except Exception:
+            log.exception("retention purge failed; retrying at the next run")
+        time.sleep(args.every)
+
+
 COMMANDS = {
     "migrate": cmd_migrate,
     "serve": cmd_serve,
@@ -237,6 +311,7 @@ USER_COMMANDS = {
     "create-user": cmd_create_user,
     "set-password": cmd_set_password,
     "unlock-user": cmd_unlock_user,
+    "purge": cmd_purge,
 }
 
 
@@ -249,6 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
+    parser.add_argument("--every", type=int, metavar="SECONDS", help="purge: repeat every SECONDS")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()

@@ -37,6 +37,53 @@ def is_postgres(url: str) -> bool:
     return url.strip().split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
 
+# --- each process gets only its own secrets ------------------------------------------------------
+
+# A variable holds a secret when it is a store URL (it carries the store's password) or its name
+# says so; the WeChat account's variables all belong to the Rasa server. A process keeps the
+# secrets its own settings list (``secrets()`` of its class in bot/settings/) and those below;
+# every other secret is removed before it starts (fail closed: a new secret reaches no process
+# until its settings name it).
+STORE_URLS = frozenset({"DATABASE_URL", "TRACKER_DB_URL", "REDIS_URL", "LOCK_STORE_URL", "WECHAT_REDIS_URL"})
+SECRET_SUFFIXES = ("_TOKEN", "_SECRET", "_KEY", "_KEYS", "_PASSWORD")
+SECRET_PREFIXES = ("WECHAT_",)
+# Besides their settings' secrets: the stores each process connects to, the action server's
+# secret that Rasa sends (deploy/endpoints.prod.yml), the tracker store's own key. Rasa, the
+# internet-facing process, holds no key and no credentials of the case store.
+EXTRA_SECRETS: dict[str, frozenset[str]] = {
+    "rasa": frozenset({"TRACKER_DB_URL", "REDIS_URL", "LOCK_STORE_URL", "ACTION_ENDPOINT_TOKEN",
+                       "TRACKER_ENCRYPTION_KEYS"}),
+    "actions": frozenset(),
+    "backoffice": frozenset({"DATABASE_URL", "TRACKER_DB_URL", "REDIS_URL", "TRACKER_ENCRYPTION_KEYS"}),
+}
+
+
+def is_secret_variable(name: str) -> bool:
+    return name in STORE_URLS or name.endswith(SECRET_SUFFIXES) or name.startswith(SECRET_PREFIXES)
+
+
+def own_secrets(role: str, env: Mapping[str, str]) -> frozenset[str]:
+    """The secret variables process ``role`` (rasa, actions, backoffice) may hold."""
+    if role == "rasa":
+        from bot.settings.channels import load_channel_settings as load
+    elif role == "actions":
+        from bot.settings.actions import load_action_settings as load
+    else:
+        from bot.settings.backoffice import load_settings as load
+    return frozenset(s.variable for s in load(env).secrets()) | EXTRA_SECRETS[role]
+
+
+def process_environ(role: str, env: Mapping[str, str]) -> dict[str, str]:
+    """``env`` without the secrets of the other processes: what ``role`` is started with, so
+    that one shared env file never hands a process a key it does not use."""
+    allowed = own_secrets(role, env)
+    return {
+        key: value
+        for key, value in env.items()
+        if (role == "rasa" if key.startswith(SECRET_PREFIXES) else not is_secret_variable(key) or key in allowed)
+    }
+
+
 # --- the profile's environment -----------------------------------------------------------------
 
 # Where the profile differs from development, and the launcher's own variables (every one
@@ -140,6 +187,10 @@ def new_env_file(path: Path) -> None:
         "ADMIN_USERNAME=admin",
         f"ADMIN_PASSWORD={secrets.token_urlsafe(18)}",
         f"RASA_TOKEN={token()}",
+        f"ACTION_ENDPOINT_TOKEN={token()}",
+        f"REST_CHANNEL_TOKEN={token()}",
+        f"WEBCHAT_SESSION_SECRET={token()}",
+        f"TRACKER_ENCRYPTION_KEYS={base64.urlsafe_b64encode(os.urandom(32)).decode('ascii')}",
         "SANIC_WORKERS=2",
         "ACTION_SERVER_SANIC_WORKERS=2",
     ]
@@ -265,6 +316,10 @@ def create_databases(env: Mapping[str, str]) -> None:
                 if cur.fetchone() is None:
                     try:
                         cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+                        # Owned by the URL's role; no other role may connect (the case store's
+                        # and the tracker store's roles cannot read each other's database).
+                        cur.execute(sql.SQL("REVOKE CONNECT, TEMPORARY ON DATABASE {} FROM PUBLIC")
+                                    .format(sql.Identifier(dbname)))
                     except psycopg2.errors.InsufficientPrivilege:
                         log.warning("database %s is missing and may not be created by this "
                                     "user: ask the database administrator", dbname)

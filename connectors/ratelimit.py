@@ -10,6 +10,8 @@
   list, so a simple client can show it. The ``input_channel`` a client claims is ignored (a
   case filed through this channel is always recorded as ``rest``), and the message text is
   never written to a log, not even when processing fails (Rasa's own channel logs it).
+  Its senders live in the ``rest-`` namespace and every message needs
+  ``Authorization: Bearer <REST_CHANNEL_TOKEN>`` (401 without it): ``connectors/restchannel.py``.
 - ``RateLimitedSocketIOInput`` — the chat page's socket.io channel (``connectors/webchat.py``:
   Rasa's, same options, with session persistence that works) whose messages pass
   the same checks; a refused message is answered over the socket and never processed.
@@ -43,7 +45,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.rules.conversation_ids import conversation_tag
 from bot.settings.channels import ChannelSettings, channel_settings
+from connectors.restchannel import namespaced, token_problem
 from connectors.webchat import WebChatInput  # Rasa's socket.io channel with working sessions
 from bot.store.ratelimit import Limit, MemoryBackend, RateLimiter, RedisBackend
 
@@ -78,12 +82,18 @@ def _where(exc: BaseException) -> str:
     return f"{os.path.basename(last.filename)}:{last.lineno}"
 
 
+def sender_tag(sender_id: Optional[Text]) -> str:
+    """What a log line shows of a sender: a short keyed hash, never the id (a web chat's id
+    is its bearer secret)."""
+    return conversation_tag(channel_settings().webchat_session_secret, sender_id or "")
+
+
 def log_failure(channel: str, sender_id: Optional[Text], text: Optional[Text], exc: BaseException) -> None:
     """Log a failed message without its text or the exception's message (which may quote it)."""
     logger.error(
-        "%s channel: processing a message of %s (%d characters) failed: %s at %s",
+        "%s channel: processing a message of conversation %s (%d characters) failed: %s at %s",
         channel,
-        sender_id,
+        sender_tag(sender_id),
         len(text or ""),
         type(exc).__name__,
         _where(exc),
@@ -144,7 +154,7 @@ class MessageGuard:
             return None
         if state.count > self.limit.max_hits:
             seconds = max(1, math.ceil(state.reset_in))
-            logger.info("channel rate limit: sender %s refused for %ds", sender_id, seconds)
+            logger.info("channel rate limit: conversation %s refused for %ds", sender_tag(sender_id), seconds)
             return Refusal(429, "rate_limited", TOO_FAST.format(seconds=seconds), seconds)
         return None
 
@@ -222,7 +232,10 @@ class RateLimitedRestInput(RestInput):
         if not isinstance(body, dict):
             return None, None
         sender, message = body.get("sender"), body.get("message")
-        if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+        if not isinstance(sender, str) or not sender.strip():
+            return None, None
+        sender = namespaced(sender)
+        if sender is None or len(sender) > MAX_SENDER_CHARS:
             return None, None
         if not isinstance(message, str):
             return None, None
@@ -237,6 +250,9 @@ class RateLimitedRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
+            unauthorized = token_problem(request)
+            if unauthorized is not None:
+                return unauthorized
             sender, text = self.parse(request)
             if sender is None:
                 return response.json({"error": "bad_request", "message": BAD_REQUEST}, status=400)

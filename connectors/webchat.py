@@ -8,8 +8,12 @@ session and **no reply of the assistant ever reaches the page** (the log only sh
 the ``session_request`` handler replaced:
 
 - the socket joins the room of its session (awaited), so replies reach every tab of it;
-- the session id a page brings back after a reload is kept only when it looks like one this
-  channel hands out (32 hexadecimal characters); anything else gets a new id;
+- the session id is the page's bearer secret, signed by this server: 16 random hexadecimal
+  characters and 16 of their HMAC under ``WEBCHAT_SESSION_SECRET``
+  (``bot/rules/conversation_ids.py``). The id a page brings back after a reload is kept only
+  when this server signed it; anything else (an id read off a screen of old, a guessed or a
+  forged one, another channel's sender id) gets a new conversation;
+- neither the session id nor the socket id is written to a log (a short keyed hash is);
 - a message is filed under the session its socket was confirmed for, never under a
   ``session_id`` the message itself names. A page can therefore never write into, or read
   the replies of, a conversation of another channel (``wechat-<openid>``, REST senders).
@@ -21,25 +25,24 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import uuid
 from typing import Any, Awaitable, Callable, Dict, Optional, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from bot.rules.conversation_ids import conversation_tag, is_signed_web_session_id, new_web_session_id
+from bot.settings.channels import channel_settings
+
 logger = logging.getLogger(__name__)
 
-SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 
-
-def session_id_of(data: Any) -> str:
-    """The session id the page asked to continue, when it is well formed; else a new one."""
+def session_id_of(data: Any, secret: str) -> str:
+    """The session id the page asked to continue, when this server signed it; else a new one."""
     requested = data.get("session_id") if isinstance(data, dict) else None
-    if isinstance(requested, str) and SESSION_ID.match(requested):
-        return requested
-    return uuid.uuid4().hex
+    if is_signed_web_session_id(secret, requested):
+        return requested  # type: ignore[return-value]
+    return new_web_session_id(secret)
 
 
 class WebChatInput(SocketIOInput):
@@ -54,13 +57,15 @@ class WebChatInput(SocketIOInput):
         sio = self.sio
         assert sio is not None  # set by SocketIOInput.blueprint
 
+        secret = channel_settings().webchat_session_secret
+
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
-            session_id = session_id_of(data)
+            session_id = session_id_of(data, secret)
             if self.session_persistence:
                 await sio.enter_room(sid, session_id, namespace=self.namespace)
                 await sio.save_session(sid, {"session_id": session_id}, namespace=self.namespace)
             await sio.emit("session_confirm", session_id, room=sid, namespace=self.namespace)
-            logger.debug("socket %s joined session %s", sid, session_id)
+            logger.debug("a socket joined conversation %s", conversation_tag(secret, session_id))
 
         async def handle_message(sid: Text, data: Any) -> None:
             if not isinstance(data, dict):
@@ -69,7 +74,7 @@ class WebChatInput(SocketIOInput):
                 session = await sio.get_session(sid, namespace=self.namespace)
                 sender_id = session.get("session_id")
                 if not sender_id:
-                    logger.warning("socket %s sent a message before its session_request", sid)
+                    logger.warning("a socket sent a message before its session_request")
                     return
             else:
                 sender_id = sid

@@ -23,7 +23,12 @@ Server URL (服务器地址) to register: ``https://<host>/webhooks/wechat/webho
   wechatpy and ``echostr`` is echoed.
 - ``POST`` — a message or event, in plaintext or safe mode (``encrypt_type=aes`` with
   ``msg_signature``; decrypted and the reply encrypted with wechatpy's ``WeChatCrypto``).
-  The ``signature`` is checked in both modes.
+  The ``signature`` is checked in both modes. With an ``encoding_aes_key`` configured only
+  safe mode is accepted: a plaintext callback is refused (403), since anyone who learnt the
+  token could sign one. A callback whose ``timestamp`` is more than 5 minutes away from now,
+  or whose (timestamp, nonce) was seen before, is refused (403): a recorded request cannot be
+  replayed. Nonces live in the channel state (Redis when ``redis_url`` is set, so every worker
+  sees them).
 
 WeChat waits 5 seconds for the answer and retries up to 3 times. The message is processed in
 a task of its own; when the assistant's answer is ready within ``reply_timeout`` (4 s by
@@ -92,6 +97,8 @@ logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 MAX_BODY_BYTES = 64 * 1024
+# A callback's timestamp may differ from this server's clock by at most this much.
+MAX_CLOCK_SKEW_SECONDS = 5 * 60
 # WeChat gives up after 5 s; the passive reply must be on its way before that.
 MAX_REPLY_TIMEOUT = 4.5
 GREET = "/greet"
@@ -313,6 +320,10 @@ class WeChatInput(InputChannel):
             if not self.signature_ok(request):
                 return response.text("invalid signature", status=403)
             encrypted = request.args.get("encrypt_type", "raw").lower() == "aes"
+            refused = await self.freshness_problem(request)
+            if refused:
+                logger.warning("wechat: callback refused (%s)", refused)
+                return response.text(refused, status=403)
             try:
                 xml = self.decrypt(request) if encrypted else (request.body or b"").decode("utf-8")
                 message = parse_message(xml)
@@ -323,6 +334,9 @@ class WeChatInput(InputChannel):
                 return response.text("bad request", status=400)
             if message is None:
                 return response.text("bad request", status=400)
+            if self.crypto is not None and not encrypted:
+                logger.warning("wechat: plaintext callback refused (safe mode is configured)")
+                return response.text("encrypted message required", status=403)
             reply = await self.answer(message, on_new_message, started)
             if not reply:
                 return response.text("success")
@@ -334,6 +348,24 @@ class WeChatInput(InputChannel):
             return response.text(body, content_type="application/xml; charset=utf-8")
 
         return webhook
+
+    async def freshness_problem(self, request: Request) -> Optional[str]:
+        """Why a signed callback is not fresh (too old or from the future, or its nonce was
+        used before), or None."""
+        timestamp, nonce = request.args.get("timestamp", ""), request.args.get("nonce", "")
+        try:
+            skew = abs(time.time() - int(timestamp))
+        except ValueError:
+            return "stale request"
+        if skew > MAX_CLOCK_SKEW_SECONDS:
+            return "stale request"
+        try:
+            if not await self.state.first_use(f"{timestamp}:{nonce[:64]}"):
+                return "replayed request"
+        except Exception as exc:  # state unreachable: refuse rather than risk a replay
+            logger.warning("wechat: nonce not checked (%s)", type(exc).__name__)
+            return "temporarily unavailable"
+        return None
 
     def signature_ok(self, request: Request) -> bool:
         try:

@@ -56,6 +56,9 @@ class ChannelState(Protocol):
 
     async def set_choices(self, sender: str, choices: list[Choice]) -> None: ...
 
+    async def first_use(self, key: str) -> bool:
+        """Record ``key`` (a callback's timestamp and nonce); False when it was seen before."""
+
     async def close(self) -> None: ...
 
 
@@ -108,10 +111,21 @@ class _ExpiringDict:
         self._data.pop(key, None)
 
 
+# How long a callback's nonce is remembered: longer than the accepted clock skew either way.
+NONCE_TTL = 15 * 60
+
+
 class MemoryState:
     def __init__(self, message_ttl: float, choices_ttl: float, max_entries: int = 100_000) -> None:
         self._messages = _ExpiringDict(message_ttl, max_entries)
         self._choices = _ExpiringDict(choices_ttl, max_entries)
+        self._nonces = _ExpiringDict(NONCE_TTL, max_entries)
+
+    async def first_use(self, key: str) -> bool:
+        if self._nonces.get(key) is not None:
+            return False
+        self._nonces.set(key, "1")
+        return True
 
     async def claim(self, key: str) -> Optional[Record]:
         raw = self._messages.get(key)
@@ -158,6 +172,9 @@ class RedisState:
 
     def _ch(self, sender: str) -> str:
         return f"{self.prefix}choices:{sender}"
+
+    async def first_use(self, key: str) -> bool:
+        return bool(await self.client().set(f"{self.prefix}nonce:{key}", "1", nx=True, ex=NONCE_TTL))
 
     async def claim(self, key: str) -> Optional[Record]:
         client = self.client()

@@ -8,12 +8,16 @@
     python scripts/prod.py migrate                          wait, then migrate the case store
     python scripts/prod.py rasa | actions | backoffice      check, wait, then run that process
     python scripts/prod.py rasa-socketio                    the single-worker Rasa serving socket.io
+    python scripts/prod.py retention                        the back office's daily ``python -m bot purge``
 
 ``make run-prod`` (``Procfile.prod``), the container images (``deploy/Dockerfile.*``) and the
 tests of the profile (``tests/production``) all start the processes through this file, so
 what is tested is what runs. It works in both Python environments (``.venv/rasa`` runs
 ``rasa``, ``.venv/app`` the rest) and needs only what both have: psycopg2, redis, SQLAlchemy,
 ``bot.settings`` and ``bot.ops`` (waiting, databases, env files).
+
+Each process is started with only its own secrets (``bot.ops.process_environ``): a shared env
+file does not give the Rasa server the case store's keys, nor the action server any store.
 
 Each process is checked by its own settings (``bot.settings``: back office, action server,
 channels), which refuse development and too short secrets the same way everywhere; this file
@@ -48,6 +52,7 @@ from bot.ops import (  # noqa: E402  (after the path set-up)
     lock_store_env,
     migrate,
     new_env_file,
+    process_environ,
     profile_environ,
     wait_for,
 )
@@ -150,6 +155,7 @@ def rasa_argv(env: Mapping[str, str]) -> list[str]:
 
 def run_rasa(env: dict[str, str]) -> None:
     check("rasa", env)
+    env = process_environ("rasa", env)  # only Rasa's own secrets (README "least privilege")
     wait_for(targets_of("rasa", env))
     ensure_tracker_schema(env)
     env.update(lock_store_env(env))
@@ -191,6 +197,7 @@ def rasa_server() -> None:
 
 def run_actions(env: dict[str, str]) -> None:
     check("actions", env)
+    env = process_environ("actions", env)
     settings = load_action_settings(env)
     env["SANIC_HOST"] = settings.host
     log.info(
@@ -206,12 +213,23 @@ def run_actions(env: dict[str, str]) -> None:
 
 def run_backoffice(env: dict[str, str]) -> None:
     check("backoffice", env)
+    env = process_environ("backoffice", env)
     wait_for(targets_of("backoffice", env))
     if env.get("BACKOFFICE_MIGRATE_ON_START", "true").lower() in ("1", "true", "yes"):
         migrate(env)
     log.info("starting the back office on %s:%s", env["BACKOFFICE_HOST"], env["BACKOFFICE_PORT"])
     os.chdir(ROOT)
     os.execve(sys.executable, [sys.executable, "-m", "bot", "serve"], env)
+
+
+def run_retention(env: dict[str, str]) -> None:
+    """The retention rules once a day (``python -m bot purge --every``), with the back office's
+    settings and secrets (README "Retention enforced")."""
+    check("backoffice", env)
+    env = process_environ("backoffice", env)
+    wait_for(targets_of("backoffice", env))
+    os.chdir(ROOT)
+    os.execve(sys.executable, [sys.executable, "-m", "bot", "purge", "--every", "86400"], env)
 
 
 def write_env_file(out_arg: str, if_missing: bool) -> None:
@@ -234,7 +252,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/prod.py", description=__doc__.split("\n")[0])
     parser.add_argument(
         "command",
-        choices=("env", "check", "createdb", "wait", "migrate", *ROLES, "rasa-socketio", "rasa-server"),
+        choices=("env", "check", "createdb", "wait", "migrate", *ROLES, "rasa-socketio", "rasa-server", "retention"),
         help="rasa-server is the second stage of rasa (after the checks), not for direct use",
     )
     parser.add_argument("--role", choices=ROLES + ("all",), default="all")
@@ -253,6 +271,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         "rasa-socketio": run_rasa_socketio,
         "actions": run_actions,
         "backoffice": run_backoffice,
+        "retention": run_retention,
     }
     try:
         if args.command == "env":

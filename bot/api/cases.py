@@ -1,7 +1,10 @@
 """Cases in the JSON API: filing (``POST /cases``, idempotent), reading (``GET /cases``,
 ``GET /cases/{case_no}``, numbers revealed only with ``case:reveal`` and audited), the
 citizen's status lookup (``GET /status/{case_no}?code=``, rate limited) and the counts of
-``GET /stats``."""
+``GET /stats``.
+
+A response carrying a full personal number or a query code is sent with
+``Cache-Control: no-store``, so no browser or proxy keeps a copy."""
 
 from __future__ import annotations
 
@@ -22,11 +25,14 @@ from bot.rules.case_numbers import is_case_no, is_query_code
 from bot.rules.deadlines import local_date
 from bot.rules.roles import Permission
 from bot.store import cases as store
+from bot.store import visibility
 from bot.store.crypto import Crypto
 from bot.store.models import Case, IdempotencyKey
+from bot.store.ratelimit import Limit
 from bot.web.auth import authenticate, authorize
+from bot.web.client import client_address
 from bot.web.errors import ApiError, json_response
-from bot.web.keys import CLOCK, CRYPTO, LIMITER, SESSIONMAKER, STATUS_LIMITS
+from bot.web.keys import CLOCK, CRYPTO, LIMITER, SESSIONMAKER, SETTINGS, STATUS_LIMITS
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,9 @@ IDEMPOTENCY_KEY_RE = re.compile(r"^[\x21-\x7e]{1,128}$")
 STATUS_NOT_FOUND = "未找到对应的信访件，请核对信访件编号和查询码。"
 REVEAL_FORBIDDEN = "您无权查看完整的证件号码和手机号码。"
 CASE_NOT_FOUND = "未找到该信访件。"
+
+# Responses with a revealed number or a query code: never stored by a browser or a proxy.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -85,7 +94,7 @@ def created_response(
     return json_response(
         {"case": case_json(case), "query_code": code},
         status=200 if replayed else 201,
-        headers={"Idempotent-Replayed": "true"} if replayed else None,
+        headers={**NO_STORE, "Idempotent-Replayed": "true"} if replayed else NO_STORE,
     )
 
 
@@ -145,11 +154,17 @@ async def get_case(request: web.Request) -> web.Response:
         case = await store.get_case(session, case_no) if is_case_no(case_no) else None
         if case is None:
             raise ApiError(404, "not_found", CASE_NOT_FOUND)
+        if not visibility.can_see_case(principal, case):
+            # Outside the caller's unit or confidential: recorded, answered like an unknown case.
+            await visibility.record_refusal(session, principal, route=f"{request.method} {request.path}",
+                                            case=case, now=request.app[CLOCK]())
+            await session.commit()
+            raise ApiError(404, "not_found", CASE_NOT_FOUND)
         numbers = None
         if reveal:
             numbers = await reveal_and_audit(request, session, case, principal.name)
             await session.commit()
-    return json_response(case_json(case, revealed=numbers))
+    return json_response(case_json(case, revealed=numbers), headers=NO_STORE if reveal else None)
 
 
 async def list_cases(request: web.Request) -> web.Response:
@@ -161,7 +176,8 @@ async def list_cases(request: web.Request) -> web.Response:
     if not conversation_id:
         raise ApiError(400, "conversation_id_required", "请提供 conversation_id 参数。")
     async with request.app[SESSIONMAKER]() as session:
-        found = await store.cases_by_conversation(session, conversation_id)
+        found = [case for case in await store.cases_by_conversation(session, conversation_id)
+                 if visibility.can_see_case(principal, case)]
         rendered = []
         for case in found:
             numbers = (
@@ -170,11 +186,12 @@ async def list_cases(request: web.Request) -> web.Response:
             rendered.append(case_json(case, revealed=numbers))
         if reveal and found:
             await session.commit()
-    return json_response({"cases": rendered})
+    return json_response({"cases": rendered}, headers=NO_STORE if reveal else None)
 
 
 async def requester_key(request: web.Request) -> str:
-    """Who is looking up: the chat sender when the action server asks for one, else the IP."""
+    """Who is looking up: the chat sender when the action server asks for one, else the
+    client address (from ``X-Forwarded-For`` only behind a trusted proxy)."""
     principal = await authenticate(request)
     if principal is not None and principal.kind == "service":
         sender = request.headers.get("X-Requester", "").strip()
@@ -182,7 +199,7 @@ async def requester_key(request: web.Request) -> str:
             return f"sender:{sender[:256]}"
     if principal is not None and principal.kind == "staff":
         return f"staff:{principal.name}"
-    return f"ip:{request.remote or 'unknown'}"
+    return f"ip:{client_address(request)}"
 
 
 def _too_many(retry_after: float) -> ApiError:
@@ -207,18 +224,29 @@ async def case_status(request: web.Request) -> web.Response:
     limiter, limits = request.app[LIMITER], request.app[STATUS_LIMITS]
 
     # Count the attempt first (atomic), so parallel guesses cannot slip past the limit, and
-    # give it back when the lookup succeeds: only failed lookups use up the window.
+    # give it back when the lookup succeeds: only failed lookups use up the window. In order:
+    # the requester (all cases), the requester on this case, all requesters on this case. A
+    # requester refused at one step adds nothing to the next, so one requester adds at most
+    # ``per_case`` failures to the case's total and cannot lock the citizen out of their case.
     well_formed = bool(is_case_no(case_no))
     case_key = case_no if well_formed else "malformed"  # bounded number of counters
-    counted = [(limits.per_case, case_key), (limits.per_requester, requester)]
-    over = []
-    for limit, key in counted:
+    per_case_total = Limit(
+        "status-case-all",
+        request.app[SETTINGS].status_max_failures_per_case_total,
+        limits.per_case.window_seconds,
+    )
+    steps = [
+        (limits.per_requester, requester),
+        (limits.per_case, f"{case_key}|{requester}"),
+        (per_case_total, case_key),
+    ]
+    counted = []
+    for limit, key in steps:
         state = await limiter.hit(limit, key)
+        counted.append((limit, key))
         if state.count > limit.max_hits:
-            over.append(state.reset_in)
-    if over:
-        log.info("status lookup rate limited (case %s)", case_key)
-        raise _too_many(max(over))
+            log.info("status lookup rate limited (case %s, %s)", case_key, limit.name)
+            raise _too_many(state.reset_in)
 
     crypto = request.app[CRYPTO]
     async with request.app[SESSIONMAKER]() as session:
@@ -233,10 +261,10 @@ async def case_status(request: web.Request) -> web.Response:
 
 
 async def stats(request: web.Request) -> web.Response:
-    await authorize(request, Permission.STATS_READ)
+    principal = await authorize(request, Permission.STATS_READ)
     today = local_date(request.app[CLOCK]())
     async with request.app[SESSIONMAKER]() as session:
-        body = await store.statistics(session, today)
+        body = await store.statistics(session, today, visibility.case_scope(principal))
     body["as_of"] = today.isoformat()
     return json_response(body)
 

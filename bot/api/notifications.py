@@ -8,9 +8,10 @@ from aiohttp import web
 from bot.api.common import API_PREFIX
 from bot.rules.roles import Permission, Principal
 from bot.store import notifications as store_notifications
+from bot.store import visibility
 from bot.store.models import Case
 from bot.web.errors import ApiError, json_response
-from bot.web.keys import SESSIONMAKER
+from bot.web.keys import CLOCK, SESSIONMAKER
 from bot.web.routes import add
 
 
@@ -24,6 +25,12 @@ async def get_notification(request: web.Request, principal: Principal) -> web.Re
         if notification is None:
             raise ApiError(404, "not_found", "未找到该通知。")
         case = await session.get(Case, notification.case_id)
+        if not visibility.can_see_case(principal, case):
+            # A notification of a case outside the caller's unit: recorded, answered as unknown.
+            await visibility.record_refusal(session, principal, route=f"{request.method} {request.path}",
+                                            case=case, now=request.app[CLOCK]())
+            await session.commit()
+            raise ApiError(404, "not_found", "未找到该通知。")
     return json_response({
         "id": notification.id,
         "case_no": case.case_no,

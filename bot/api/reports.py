@@ -8,7 +8,7 @@ from aiohttp import web
 from bot.api.common import API_PREFIX
 from bot.rules.deadlines import local_date
 from bot.rules.roles import Permission, Principal
-from bot.store import reporting
+from bot.store import reporting, visibility
 from bot.web.errors import ApiError, json_response
 from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
 from bot.web.routes import add
@@ -23,6 +23,7 @@ async def period_report(request: web.Request, principal: Principal) -> web.Respo
         report = await reporting.period_report(
             session, period.start, period.end, today=today,
             due_soon_days=request.app[SETTINGS].due_soon_days,
+            scope=visibility.case_scope(principal),
         )
     return json_response(reporting.report_json(report))
 

@@ -13,6 +13,8 @@ while there is none, and on demand by ``python -m bot create-admin``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -98,19 +100,41 @@ async def console_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 async def console_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    tracker = make_tracker_engine(settings.tracker_db_url, settings.tracker_db_schema)
+    tracker = make_tracker_engine(settings.tracker_db_url, settings.tracker_db_schema,
+                                  settings.tracker_encryption_keys)
     http = aiohttp.ClientSession()
     app[TRACKER_ENGINE] = tracker
     app[RASA] = RasaClient(settings.rasa_url, settings.rasa_token, http)
     notifier = Notifier(app)
     app[NOTIFIER] = notifier
     notifier.start()
+    sweeper = asyncio.create_task(idle_handoff_sweep(app), name="idle-handoff-sweep")
     try:
         yield
     finally:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
         await notifier.close()
         await http.close()
         await tracker.dispose()
+
+
+IDLE_SWEEP_SECONDS = 60
+
+
+async def idle_handoff_sweep(app: web.Application, every: float = IDLE_SWEEP_SECONDS) -> None:
+    """Return idle taken conversations to the assistant in the background, so a citizen whose
+    officer went quiet gets the assistant back even when nobody opens the console."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            returned = await handoffs.return_idle_conversations(app)
+        except Exception as exc:  # the database or Rasa may be down for a while
+            log.warning("idle handoff sweep failed: %s", type(exc).__name__)
+            continue
+        if returned:
+            log.info("returned %d idle conversation(s) to the assistant", returned)
 
 
 def setup_console(app: web.Application) -> None:

@@ -13,18 +13,21 @@ import jinja2
 from aiohttp import web
 
 from bot.console.keys import JINJA, STAFF
+from bot.console.refs import conversation_ref, conversation_tag, conversation_url
 from bot.console.security import add_security_headers, csrf_token_of, flash, pop_flash
-from bot.rules.deadlines import TZ, calendar_gaps, local_date
 from bot.rules.cn_dates import cn_date
+from bot.rules.deadlines import TZ, calendar_gaps, local_date
 from bot.rules.documents import id_type_label
 from bot.rules.fields import REVIEW_STAGES
 from bot.rules.fields import label as field_label
-from bot.rules.phone import CONTACT_TYPES
 from bot.rules.masking import mask_numbers_in_text
-from bot.store import handoffs as store_handoffs
+from bot.rules.phone import CONTACT_TYPES
+from bot.rules.roles import ROLE_LABELS, Permission, Principal
 from bot.rules.statuses import CASE_STATUS_LABELS
+from bot.store import handoffs as store_handoffs
+from bot.store import visibility
+from bot.store.models import Handoff
 from bot.store.reporting import channel_label
-from bot.rules.roles import Permission, Principal, ROLE_LABELS
 from bot.web.keys import CLOCK, SESSIONMAKER
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -95,7 +98,8 @@ async def render(
     waiting = 0
     if principal is not None and principal.can(Permission.HANDOFF):
         async with request.app[SESSIONMAKER]() as session:
-            waiting = await store_handoffs.count_waiting(session)
+            waiting = await store_handoffs.count_waiting(
+                session, scope=visibility.conversation_scope(principal, Handoff.conversation_id))
     base = {
         "principal": principal,
         "user": staff[1] if staff and principal is not None else None,
@@ -106,6 +110,10 @@ async def render(
         "calendar_gaps": calendar_gaps(local_date(request.app[CLOCK]())) if principal else [],
         "path": request.path,
         "static": lambda name: static_url(request.app, name),
+        # Conversation ids are never shown (bot/console/refs.py): a tag, or a reference.
+        "conversation_tag": lambda cid: conversation_tag(request.app, cid),
+        "conversation_ref": lambda cid: conversation_ref(request.app, cid),
+        "conversation_url": lambda cid: conversation_url(request.app, cid),
     }
     response.text = request.app[JINJA].get_template(template).render(**base, **context)
     add_security_headers(response)

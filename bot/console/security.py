@@ -149,6 +149,7 @@ async def staff_session_authenticator(request: web.Request) -> Principal | None:
         permissions=ROLE_PERMISSIONS.get(user.role, frozenset()),
         role=user.role,
         user_id=user.id,
+        unit=store_users.scope_unit(user),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -24,6 +25,7 @@ from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bot.rules.masking import anonymize_numbers_in_text
 from bot.store.models import Case, ConversationIndex, NluAnnotation, TrackerSync
 from bot.store.transcripts import (
     EVENTS,
@@ -32,6 +34,7 @@ from bot.store.transcripts import (
     TrackerUnavailable,
     _at,
     _data,
+    decrypted_rows,
     is_external,
     user_turn,
 )
@@ -105,7 +108,7 @@ async def _tracker_rows(tracker: AsyncEngine, after: int) -> tuple[list[Any], in
     except Exception as exc:
         log.warning("tracker store not readable (%s)", type(exc).__name__)
         raise TrackerUnavailable(type(exc).__name__) from None
-    return rows, max_id
+    return decrypted_rows(tracker, rows), max_id
 
 
 def _count(rows: list[Any]) -> dict[str, _Counts]:
@@ -236,9 +239,11 @@ async def list_conversations(
     query: str = "",
     page: int = 1,
     per_page: int = 50,
+    scope: Sequence[Any] = (),
 ) -> tuple[list[ConversationRow], int]:
-    """Conversations newest first, with the cases they filed; (rows, total)."""
-    conditions = []
+    """Conversations newest first, with the cases they filed; (rows, total). ``scope``: the
+    caller's conditions on the sender id (bot/store/visibility.conversation_scope)."""
+    conditions = list(scope)
     if needs_review:
         conditions.append(
             (ConversationIndex.fallback_turns > 0) | (ConversationIndex.low_confidence_turns > 0)
@@ -316,7 +321,7 @@ async def set_label(
     if row is None:
         row = NluAnnotation(sender_id=sender_id, event_id=event_id)
         session.add(row)
-    row.text = text
+    row.text = anonymize_numbers_in_text(text)  # never a citizen's real number
     row.predicted_intent = predicted_intent
     row.confidence = confidence
     row.intent = intent
@@ -335,10 +340,15 @@ async def remove_label(session: AsyncSession, sender_id: str, event_id: int) -> 
     return result.rowcount > 0
 
 
-async def all_labels(session: AsyncSession, limit: int = 5000) -> list[NluAnnotation]:
+async def all_labels(
+    session: AsyncSession, *, scope: Sequence[Any] = (), limit: int = 5000
+) -> list[NluAnnotation]:
+    """Every labelled turn the caller may see (``scope``: conditions on the sender id, from
+    bot/store/visibility.conversation_scope)."""
     return list(
         await session.scalars(
-            select(NluAnnotation).order_by(NluAnnotation.intent, NluAnnotation.id).limit(limit)
+            select(NluAnnotation).where(*scope)
+            .order_by(NluAnnotation.intent, NluAnnotation.id).limit(limit)
         )
     )
 
@@ -355,7 +365,7 @@ def export_nlu_yaml(labels: list[NluAnnotation]) -> str:
     """
     by_intent: dict[str, list[str]] = defaultdict(list)
     for label in labels:
-        text = _one_line(label.text)
+        text = _one_line(anonymize_numbers_in_text(label.text))
         if text and text not in by_intent[label.intent]:
             by_intent[label.intent].append(text)
     lines = [

@@ -91,16 +91,7 @@ def _delivery(form: Form, today: date, *, required: bool) -> Delivery:
 
 def known_units() -> list[str]:
     """Units staff can assign to: the routing table's units and the 街道/镇 governments."""
-    j = load_jurisdiction()
-    units: list[str] = []
-    for rule in j.categories:
-        for unit in (rule.unit, *(u for _, u in rule.overrides)):
-            if unit and unit not in units:
-                units.append(unit)
-    for sub in j.subdivisions:
-        if sub.government and sub.government not in units:
-            units.append(sub.government)
-    return units
+    return load_jurisdiction().responsible_units()
 
 
 Reader = Callable[..., object]  # (stage if staged, form, today, case) -> the step's input

@@ -82,6 +82,8 @@ class Jurisdiction:
     province: str = ""
     city: str = ""
     data_retention_years: int = 0
+    # Days after its last message a conversation that never became a case is deleted.
+    unfiled_conversation_days: int = 0
     district_aliases: tuple[str, ...] = ()
     vague_local_places: tuple[str, ...] = ()
     ignored_phrases: tuple[str, ...] = ()
@@ -102,6 +104,19 @@ class Jurisdiction:
             "online_url": self.online_url,
             "retention": self.data_retention,
         }
+
+    def responsible_units(self) -> list[str]:
+        """Units cases are assigned to: the routing table's units, then the 街道/镇
+        governments, each once."""
+        units: list[str] = []
+        for rule in self.categories:
+            for unit in (rule.unit, *(u for _, u in rule.overrides)):
+                if unit and unit not in units:
+                    units.append(unit)
+        for sub in self.subdivisions:
+            if sub.government and sub.government not in units:
+                units.append(sub.government)
+        return units
 
     def subdivision(self, name: str | None) -> Subdivision | None:
         """The 街道/镇 with this canonical name."""
@@ -211,6 +226,7 @@ def _build(data: dict[str, Any]) -> Jurisdiction:
         province=data.get("province") or "",
         city=data.get("city") or "",
         data_retention_years=int(data.get("data_retention_years") or 0),
+        unfiled_conversation_days=int(data.get("unfiled_conversation_days") or 0),
         district_aliases=_strings(data.get("district_aliases")),
         vague_local_places=_strings(data.get("vague_local_places")),
         ignored_phrases=_strings(data.get("ignored_phrases")),
@@ -240,6 +256,10 @@ def _validate(j: Jurisdiction, path: str) -> None:
         unknown = [name for name, _ in rule.overrides if name not in known]
         if unknown:
             problems.append(f"category {rule.name}: overrides name unknown 街道/镇 {unknown}")
+    # The notice must state the periods the retention command applies (bot/store/retention.py).
+    for number, unit in ((j.data_retention_years, "年"), (j.unfiled_conversation_days, "天")):
+        if number and f"{number}{unit}" not in j.data_retention:
+            problems.append(f"data_retention does not state the period {number}{unit}")
     if problems:
         raise ValueError(f"{path}: " + "; ".join(problems))
 

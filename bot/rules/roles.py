@@ -16,6 +16,8 @@ class Permission(str, enum.Enum):
     CASE_READ = "case:read"
     # Seeing full ID and phone numbers (PIPL: sensitive personal information, audited).
     CASE_REVEAL = "case:reveal"
+    # Seeing 检举控告 matters against officials (信访工作条例 第30条: kept confidential).
+    CASE_CONFIDENTIAL = "case:confidential"
     STATS_READ = "stats:read"
     # Console workflow: accept / not accept / assign / reply / close, 复查 and 复核 requests.
     CASE_WORK = "case:work"
@@ -29,6 +31,8 @@ class Permission(str, enum.Enum):
     HANDOFF = "handoff"
     # Filing a handoff request (the action server, for a citizen who asked for a person).
     HANDOFF_REQUEST = "handoff:request"
+    # Erasing an unfiled conversation at the citizen's request in the chat (the action server).
+    CONVERSATION_ERASE = "conversation:erase"
     AUDIT_READ = "audit:read"
     USER_MANAGE = "user:manage"
     # Being a logged-in member of staff (dashboard, own password).
@@ -42,6 +46,9 @@ class Principal:
     permissions: frozenset[Permission]
     role: str | None = None
     user_id: int | None = None
+    # The unit (责任单位) whose cases a member of staff sees; None: every unit (the 信访局 and
+    # the service token of the action server).
+    unit: str | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions
@@ -53,6 +60,7 @@ SERVICE_PERMISSIONS = frozenset(
         Permission.CASE_READ,
         Permission.STATS_READ,
         Permission.HANDOFF_REQUEST,
+        Permission.CONVERSATION_ERASE,
     }
 )
 SERVICE_PRINCIPAL = Principal(kind="service", name="service", permissions=SERVICE_PERMISSIONS)
@@ -81,9 +89,16 @@ _SUPERVISOR_PERMISSIONS = _OFFICER_PERMISSIONS | {
     Permission.NLU_EXPORT,
     Permission.AUDIT_READ,
 }
+# 检举控告 against officials (第30条 confidentiality): only this role sees them, in its unit.
+ACCUSATION_OFFICER = "accusation"
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     OFFICER: _OFFICER_PERMISSIONS,
     SUPERVISOR: _SUPERVISOR_PERMISSIONS,
     ADMIN: _SUPERVISOR_PERMISSIONS | {Permission.USER_MANAGE},
+    ACCUSATION_OFFICER: _SUPERVISOR_PERMISSIONS | {Permission.CASE_CONFIDENTIAL},
 }
-ROLE_LABELS: dict[str, str] = {OFFICER: "办理人员", SUPERVISOR: "负责人", ADMIN: "系统管理员"}
+ROLE_LABELS: dict[str, str] = {OFFICER: "办理人员", SUPERVISOR: "负责人", ADMIN: "系统管理员",
+                               ACCUSATION_OFFICER: "检举控告办理人员"}
+
+# The purpose (信访目的, bot/rules/categories.py) that marks a case as 检举控告.
+CONFIDENTIAL_PURPOSE = "揭发控告"

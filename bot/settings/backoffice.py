@@ -28,14 +28,31 @@ Variables (default in brackets):
   every key this package writes to Redis (several deployments may share one server).
 - ``STATUS_LOOKUP_MAX_FAILURES_PER_CASE`` [5], ``STATUS_LOOKUP_MAX_FAILURES_PER_REQUESTER``
   [10], ``STATUS_LOOKUP_WINDOW_SECONDS`` [900] — failed status lookups allowed per case number
-  and per requester in one fixed window before further lookups get HTTP 429.
+  (from one requester) and per requester (all case numbers) in one fixed window before further
+  lookups get HTTP 429. ``STATUS_LOOKUP_MAX_FAILURES_PER_CASE_TOTAL`` [50] — failed lookups of
+  one case number from all requesters together (guessing spread over many addresses); a
+  requester refused by its own limits adds nothing to it, so no single requester can lock the
+  citizen out of their own case.
 - ``RASA_URL`` [http://127.0.0.1:5005], ``RASA_TOKEN`` [dev-rasa-token].
 - ``TRACKER_DB_URL`` [sqlite:///<repo>/var/tracker.db] — Rasa's tracker store (read only here).
 - ``TRACKER_DB_SCHEMA`` [empty] — PostgreSQL schema of the tracker store's tables.
+- ``TRACKER_ENCRYPTION_KEYS`` [a fixed development Fernet key] — comma-separated Fernet keys
+  of the conversations in the tracker store (the same value as the Rasa server's; the first
+  encrypts, all decrypt). The console decrypts transcripts with them.
 - ``CONSOLE_SESSION_IDLE_MINUTES`` [30], ``CONSOLE_SESSION_MAX_HOURS`` [12] — a console login
   ends after this long without a request, and in any case after the maximum.
 - ``LOGIN_MAX_FAILURES`` [5], ``LOGIN_LOCKOUT_MINUTES`` [15] — failed logins of one user name
   within the window lock it for the window (an administrator can unlock earlier).
+- ``LOGIN_MAX_FAILURES_PER_IP`` [30] — failed logins from one client address (any user
+  names) within ``LOGIN_LOCKOUT_MINUTES`` before that address gets HTTP 429.
+- ``PASSWORD_CHANGE_MAX_FAILURES`` [5] — wrong current passwords one account may give on its
+  password-change form within ``LOGIN_LOCKOUT_MINUTES`` before the form answers HTTP 429.
+- ``TRUSTED_PROXIES`` [empty] — comma-separated addresses or networks (CIDR) of the reverse
+  proxies in front of the back office. Only a request arriving from one of them has its client
+  address taken from ``X-Forwarded-For`` (the right-most address not itself a trusted
+  proxy); from anywhere else that header is ignored.
+- ``HANDOFF_IDLE_MINUTES`` [30] — a conversation taken over by staff returns to the assistant
+  after this long without a reply or action of the officer who took it.
 - ``NOTIFY_RETRY_SECONDS`` [60], ``NOTIFY_MAX_ATTEMPTS`` [10] — retries of a citizen
   notification Rasa could not deliver (the delay doubles each time up to 1 hour).
 - ``DUE_SOON_DAYS`` [3] — a deadline this many days away or closer is shown as due soon.
@@ -69,6 +86,7 @@ from bot.settings.common import (
     read_http_url,
     read_int,
     read_log_level,
+    read_fernet_keys,
     read_path,
     read_str,
 )
@@ -82,6 +100,9 @@ DEV_SESSION_SECRET = "dev-session-secret"
 DEV_ADMIN_USERNAME = "admin"
 DEV_ADMIN_PASSWORD = "admin-dev-password"
 DEV_RASA_TOKEN = "dev-rasa-token"
+# Key of the conversations in Rasa's tracker store (connectors/tracker_store.py): its own key,
+# so that the internet-facing Rasa server holds no key of the case store.
+DEV_TRACKER_ENCRYPTION_KEY = "CWctlUsb5LZ8JJ_emL7Q_1aagEXP0u2Fh8NJj8h7w3w="
 
 # Environment variable -> development value, for the production check and `print-dev-settings`.
 DEV_SECRETS: dict[str, str] = {
@@ -91,6 +112,7 @@ DEV_SECRETS: dict[str, str] = {
     "BACKOFFICE_SESSION_SECRET": DEV_SESSION_SECRET,
     "ADMIN_PASSWORD": DEV_ADMIN_PASSWORD,
     "RASA_TOKEN": DEV_RASA_TOKEN,
+    "TRACKER_ENCRYPTION_KEYS": DEV_TRACKER_ENCRYPTION_KEY,
 }
 
 DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{VAR_DIR / 'backoffice.db'}"
@@ -130,14 +152,22 @@ class BackOfficeSettings(ProcessSettings):
     status_max_failures_per_case: int = 5
     status_max_failures_per_requester: int = 10
     status_window_seconds: int = 900
+    status_max_failures_per_case_total: int = 50
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: str = field(default=DEV_RASA_TOKEN, repr=False)
     tracker_db_url: str = DEFAULT_TRACKER_DB_URL
     tracker_db_schema: str = ""
+    tracker_encryption_keys: tuple[str, ...] = field(
+        default=(DEV_TRACKER_ENCRYPTION_KEY,), repr=False
+    )
     console_session_idle_minutes: int = 30
     console_session_max_hours: int = 12
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
+    login_max_failures_per_ip: int = 30
+    password_change_max_failures: int = 5
+    trusted_proxies: tuple[str, ...] = ()
+    handoff_idle_minutes: int = 30
     notify_retry_seconds: int = 60
     notify_max_attempts: int = 10
     due_soon_days: int = 3
@@ -162,6 +192,8 @@ class BackOfficeSettings(ProcessSettings):
             # The staff password follows the console's password rules (bot/store/users.py).
             Secret("ADMIN_PASSWORD", (self.admin_password,), DEV_ADMIN_PASSWORD, 0),
             Secret("RASA_TOKEN", (self.rasa_token,), DEV_RASA_TOKEN),
+            Secret("TRACKER_ENCRYPTION_KEYS", self.tracker_encryption_keys,
+                   DEV_TRACKER_ENCRYPTION_KEY, 0),
         ]
 
     def secrets_with_dev_defaults(self) -> list[str]:
@@ -183,6 +215,23 @@ def _fernet_keys(env: Mapping[str, str]) -> tuple[str, ...]:
                 "(32 url-safe base64-encoded bytes)"
             ) from None
     return keys
+
+
+def _trusted_proxies(env: Mapping[str, str]) -> tuple[str, ...]:
+    import ipaddress
+
+    raw = (env.get("TRUSTED_PROXIES") or "").strip()
+    networks = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise SettingsError(
+                f"TRUSTED_PROXIES: {item!r} is not an IP address or network"
+            ) from None
+    return tuple(networks)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> BackOfficeSettings:
@@ -216,14 +265,24 @@ def load_settings(env: Mapping[str, str] | None = None) -> BackOfficeSettings:
             env, "STATUS_LOOKUP_MAX_FAILURES_PER_REQUESTER", 10, 1
         ),
         status_window_seconds=read_int(env, "STATUS_LOOKUP_WINDOW_SECONDS", 900, 1),
+        status_max_failures_per_case_total=read_int(
+            env, "STATUS_LOOKUP_MAX_FAILURES_PER_CASE_TOTAL", 50, 1
+        ),
         rasa_url=read_str(env, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
         rasa_token=read_str(env, "RASA_TOKEN", DEV_RASA_TOKEN),
         tracker_db_url=read_str(env, "TRACKER_DB_URL", DEFAULT_TRACKER_DB_URL),
         tracker_db_schema=read_str(env, "TRACKER_DB_SCHEMA", ""),
+        tracker_encryption_keys=read_fernet_keys(
+            env, "TRACKER_ENCRYPTION_KEYS", DEV_TRACKER_ENCRYPTION_KEY
+        ),
         console_session_idle_minutes=read_int(env, "CONSOLE_SESSION_IDLE_MINUTES", 30, 1),
         console_session_max_hours=read_int(env, "CONSOLE_SESSION_MAX_HOURS", 12, 1),
         login_max_failures=read_int(env, "LOGIN_MAX_FAILURES", 5, 1),
         login_lockout_minutes=read_int(env, "LOGIN_LOCKOUT_MINUTES", 15, 1),
+        login_max_failures_per_ip=read_int(env, "LOGIN_MAX_FAILURES_PER_IP", 30, 1),
+        password_change_max_failures=read_int(env, "PASSWORD_CHANGE_MAX_FAILURES", 5, 1),
+        trusted_proxies=_trusted_proxies(env),
+        handoff_idle_minutes=read_int(env, "HANDOFF_IDLE_MINUTES", 30, 1),
         notify_retry_seconds=read_int(env, "NOTIFY_RETRY_SECONDS", 60, 1),
         notify_max_attempts=read_int(env, "NOTIFY_MAX_ATTEMPTS", 10, 1),
         due_soon_days=read_int(env, "DUE_SOON_DAYS", 3, 0),

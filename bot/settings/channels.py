@@ -14,6 +14,9 @@ Variables (default in brackets):
   Rasa worker and replica when ``RATE_LIMIT_BACKEND=redis``).
 - ``RATE_LIMIT_BACKEND`` [memory], ``REDIS_URL`` [redis://127.0.0.1:6379/0],
   ``REDIS_KEY_PREFIX`` [backoffice:] — where those counters live (keys ``<prefix>ch:…``).
+- ``ACTION_ENDPOINT_TOKEN`` [dev-action-endpoint-token] — the action server's shared secret,
+  which Rasa sends with every call (deploy/endpoints.prod.yml); the same rule as the action
+  server's (``bot.settings.actions``).
 - ``RASA_TOKEN`` [dev-rasa-token], ``RASA_JWT_SECRET`` [empty] — the Rasa HTTP API's token
   and optional JWT secret; refused in production while the development value or shorter
   than 16 characters.
@@ -21,6 +24,16 @@ Variables (default in brackets):
   ``WECHAT_API_BASE_URL``, ``WECHAT_PRIVACY_URL``, ``WECHAT_REDIS_URL``,
   ``WECHAT_REPLY_TIMEOUT_SECONDS`` [unset] — the WeChat channel's values; a variable that is
   set wins over the channel's entry in the credentials file (``connectors/wechat.py``).
+- ``REST_CHANNEL_TOKEN`` [dev-rest-channel-token] — bearer token the REST channel of the
+  production profile requires (``Authorization: Bearer …``); refused in production while the
+  development value or shorter than 16 characters. Development's REST channel needs none.
+- ``WEBCHAT_SESSION_SECRET`` [dev-webchat-session-secret] — HMAC key that signs the web chat's
+  session ids (``bot/rules/conversation_ids.py``); refused in production like the token.
+  Changing it starts a new conversation in every open chat page.
+- ``TRACKER_ENCRYPTION_KEYS`` [a fixed development Fernet key] — comma-separated Fernet keys
+  that encrypt every event of the tracker store (``connectors/tracker_store.py``); the first
+  encrypts, all decrypt (rotation: put the new key first). Not the case store's keys; refused
+  in production while the development key is among them.
 - ``JURISDICTION_FILE`` — as for the back office (``bot.settings.backoffice``).
 """
 
@@ -31,7 +44,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Optional
 
-from bot.settings.backoffice import DEV_RASA_TOKEN
+from bot.settings.actions import DEV_ACTION_ENDPOINT_TOKEN
+from bot.settings.backoffice import DEV_RASA_TOKEN, DEV_TRACKER_ENCRYPTION_KEY
 from bot.settings.common import (
     ENVIRONMENTS,
     JURISDICTION_FILE,
@@ -42,6 +56,7 @@ from bot.settings.common import (
     read_choice,
     read_float,
     read_int,
+    read_fernet_keys,
     read_path,
     read_str,
 )
@@ -65,6 +80,8 @@ WECHAT_DEV_VALUES = {
     "app_secret": "dev-wechat-app-secret-not-real",
     "encoding_aes_key": "DevelopmentOnlyNotARealWeChatAccountKey0000",
 }
+DEV_REST_CHANNEL_TOKEN = "dev-rest-channel-token"
+DEV_WEBCHAT_SESSION_SECRET = "dev-webchat-session-secret"
 
 
 def wechat_secrets(values: Mapping[str, Any]) -> list[Secret]:
@@ -107,13 +124,25 @@ class ChannelSettings(ProcessSettings):
     rasa_jwt_secret: str = field(default="", repr=False)
     wechat: WeChatSettings = field(default_factory=WeChatSettings)
     jurisdiction_file: Optional[Path] = None
+    tracker_encryption_keys: tuple[str, ...] = field(
+        default=(DEV_TRACKER_ENCRYPTION_KEY,), repr=False
+    )
+    rest_channel_token: str = field(default=DEV_REST_CHANNEL_TOKEN, repr=False)
+    webchat_session_secret: str = field(default=DEV_WEBCHAT_SESSION_SECRET, repr=False)
+    action_endpoint_token: str = field(default=DEV_ACTION_ENDPOINT_TOKEN, repr=False)
 
     def secrets(self) -> list[Secret]:
         jwt = (self.rasa_jwt_secret,) if self.rasa_jwt_secret else ()
         return [
             Secret("RASA_TOKEN", (self.rasa_token,), DEV_RASA_TOKEN),
             Secret("RASA_JWT_SECRET", jwt),
+            Secret("REST_CHANNEL_TOKEN", (self.rest_channel_token,), DEV_REST_CHANNEL_TOKEN),
+            Secret("WEBCHAT_SESSION_SECRET", (self.webchat_session_secret,), DEV_WEBCHAT_SESSION_SECRET),
+            # Fernet keys: their format is checked when read.
+            Secret("TRACKER_ENCRYPTION_KEYS", self.tracker_encryption_keys,
+                   DEV_TRACKER_ENCRYPTION_KEY, 0),
             *wechat_secrets(self.wechat.overrides()),
+            Secret("ACTION_ENDPOINT_TOKEN", (self.action_endpoint_token,), DEV_ACTION_ENDPOINT_TOKEN),
         ]
 
 
@@ -140,8 +169,14 @@ def load_channel_settings(env: Mapping[str, str] | None = None) -> ChannelSettin
         redis_key_prefix=read_str(env, "REDIS_KEY_PREFIX", "backoffice:"),
         rasa_token=read_str(env, "RASA_TOKEN", DEV_RASA_TOKEN),
         rasa_jwt_secret=read_str(env, "RASA_JWT_SECRET", ""),
+        action_endpoint_token=read_str(env, "ACTION_ENDPOINT_TOKEN", DEV_ACTION_ENDPOINT_TOKEN),
         wechat=_wechat(env),
         jurisdiction_file=read_path(env, JURISDICTION_FILE),
+        tracker_encryption_keys=read_fernet_keys(
+            env, "TRACKER_ENCRYPTION_KEYS", DEV_TRACKER_ENCRYPTION_KEY
+        ),
+        rest_channel_token=read_str(env, "REST_CHANNEL_TOKEN", DEV_REST_CHANNEL_TOKEN),
+        webchat_session_secret=read_str(env, "WEBCHAT_SESSION_SECRET", DEV_WEBCHAT_SESSION_SECRET),
     )
 
 

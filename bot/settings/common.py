@@ -111,6 +111,27 @@ def read_path(env: Mapping[str, str], name: str) -> Path | None:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+def read_fernet_keys(env: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """A comma-separated list of Fernet keys (the first encrypts, all decrypt), each checked
+    for its format: 32 url-safe base64-encoded bytes."""
+    import base64
+    import binascii
+
+    raw = (env.get(name) or "").strip()
+    keys = tuple(k.strip() for k in raw.split(",") if k.strip()) or (default,)
+    for position, key in enumerate(keys, start=1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            valid = False
+        if not valid:
+            raise SettingsError(
+                f"{name}: key {position} is not a valid Fernet key "
+                "(32 url-safe base64-encoded bytes)"
+            )
+    return keys
+
+
 def read_log_level(env: Mapping[str, str]) -> str:
     level = read_str(env, "LOG_LEVEL", "INFO").upper()
     if level not in LOG_LEVELS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -266,9 +267,10 @@ async def add_audit(
     return entry
 
 
-async def _count_by(session: AsyncSession, column: Any) -> dict[str, int]:
+async def _count_by(session: AsyncSession, column: Any, scope: Sequence[Any] = ()) -> dict[str, int]:
     rows = await session.execute(
-        select(column, func.count()).group_by(column).order_by(func.count().desc(), column)
+        select(column, func.count()).where(*scope).group_by(column)
+        .order_by(func.count().desc(), column)
     )
     return {str(key): int(count) for key, count in rows}
 
@@ -276,14 +278,16 @@ async def _count_by(session: AsyncSession, column: Any) -> dict[str, int]:
 UNKNOWN_PLACE = "未明确"
 
 
-async def statistics(session: AsyncSession, today: date) -> dict[str, Any]:
-    """Aggregates shown by the console charts."""
-    total = int(await session.scalar(select(func.count()).select_from(Case)) or 0)
+async def statistics(session: AsyncSession, today: date, scope: Sequence[Any] = ()) -> dict[str, Any]:
+    """Aggregates shown by the console charts, among the cases in ``scope`` (the caller's
+    visibility conditions, bot/store/visibility.py)."""
+    total = int(await session.scalar(select(func.count()).select_from(Case).where(*scope)) or 0)
     repeat = int(
-        await session.scalar(select(func.count()).select_from(Case).where(Case.is_repeat)) or 0
+        await session.scalar(select(func.count()).select_from(Case).where(Case.is_repeat, *scope)) or 0
     )
     overdue = int(
-        await session.scalar(select(func.count()).select_from(Case).where(next_due_column() < today))
+        await session.scalar(
+            select(func.count()).select_from(Case).where(next_due_column() < today, *scope))
         or 0
     )
     place = func.coalesce(Case.location_division, UNKNOWN_PLACE)
@@ -291,10 +295,10 @@ async def statistics(session: AsyncSession, today: date) -> dict[str, Any]:
         "total": total,
         "first_time": total - repeat,
         "repeat": repeat,
-        "by_channel": await _count_by(session, Case.channel),
-        "by_category": await _count_by(session, Case.category),
-        "by_responsible_unit": await _count_by(session, Case.responsible_unit),
-        "by_status": await _count_by(session, Case.status),
-        "by_place": await _count_by(session, place),
+        "by_channel": await _count_by(session, Case.channel, scope),
+        "by_category": await _count_by(session, Case.category, scope),
+        "by_responsible_unit": await _count_by(session, Case.responsible_unit, scope),
+        "by_status": await _count_by(session, Case.status, scope),
+        "by_place": await _count_by(session, place, scope),
         "overdue": overdue,
     }

@@ -166,6 +166,9 @@ class Case(Base):
     recheck_opinion_on: Mapped[date | None] = mapped_column(Date)
     recheck_opinion: Mapped[str | None] = mapped_column(Text)
 
+    # Retention (bot/store/retention.py): when the personal data was removed after the period.
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
 
 class CaseSequence(Base):
     """Last case number handed out per year (case numbers are XF{year}{seq:06d})."""
@@ -229,6 +232,8 @@ class StaffUser(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16))
+    # 责任单位 of the account: it sees that unit's cases only; the 信访局 (agency) sees all.
+    unit: Mapped[str] = mapped_column(String(128))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -307,6 +312,8 @@ class Handoff(Base):
     taken_by: Mapped[str | None] = mapped_column(String(128))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by: Mapped[str | None] = mapped_column(String(128))
+    # Last take or reply by the officer; idle for HANDOFF_IDLE_MINUTES → back to the assistant.
+    last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ConversationIndex(Base):

@@ -10,6 +10,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
@@ -170,9 +171,10 @@ def filter_conditions(f: CaseFilter, *, today: date, due_soon_days: int, crypto:
 
 async def search_cases(
     session: AsyncSession, f: CaseFilter, *, today: date, due_soon_days: int, crypto: Crypto,
-    per_page: int = PER_PAGE,
+    per_page: int = PER_PAGE, scope: Sequence[Any] = (),
 ) -> tuple[list[Case], int]:
-    conditions = filter_conditions(f, today=today, due_soon_days=due_soon_days, crypto=crypto)
+    """``scope``: the caller's visibility conditions (bot/store/visibility.case_scope)."""
+    conditions = [*filter_conditions(f, today=today, due_soon_days=due_soon_days, crypto=crypto), *scope]
     total = int(await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
     due = next_due_column()
     if f.sort == "new":
@@ -186,11 +188,11 @@ async def search_cases(
     return list(rows), total
 
 
-async def filter_options(session: AsyncSession) -> dict[str, list[str]]:
-    """Values seen in the store, for the list's select boxes."""
+async def filter_options(session: AsyncSession, scope: Sequence[Any] = ()) -> dict[str, list[str]]:
+    """Values seen in the store (among the cases in ``scope``), for the list's select boxes."""
 
     async def distinct(column) -> list[str]:
-        rows = await session.scalars(select(column).where(column.is_not(None)).distinct())
+        rows = await session.scalars(select(column).where(column.is_not(None), *scope).distinct())
         return sorted(str(r) for r in rows)
 
     places = await distinct(Case.location_division)
@@ -201,11 +203,14 @@ async def filter_options(session: AsyncSession) -> dict[str, list[str]]:
     }
 
 
-async def attention_counts(session: AsyncSession, *, today: date, due_soon_days: int) -> dict[str, int]:
+async def attention_counts(
+    session: AsyncSession, *, today: date, due_soon_days: int, scope: Sequence[Any] = ()
+) -> dict[str, int]:
     due = next_due_column()
 
     async def count(*conditions) -> int:
-        return int(await session.scalar(select(func.count()).select_from(Case).where(*conditions)) or 0)
+        return int(await session.scalar(
+            select(func.count()).select_from(Case).where(*conditions, *scope)) or 0)
 
     return {
         "overdue": await count(due < today),
@@ -247,10 +252,13 @@ def _pct(numerator: int, denominator: int) -> str:
 
 
 async def period_report(
-    session: AsyncSession, start: date, end: date, *, today: date, due_soon_days: int
+    session: AsyncSession, start: date, end: date, *, today: date, due_soon_days: int,
+    scope: Sequence[Any] = (),
 ) -> Report:
-    """Statistics of the cases registered from ``start`` to ``end`` (inclusive, local dates)."""
-    period = (Case.created_at >= day_start(start), Case.created_at < day_start(end + timedelta(days=1)))
+    """Statistics of the cases registered from ``start`` to ``end`` (inclusive, local dates),
+    among the cases in ``scope`` (the caller's visibility conditions)."""
+    period = (Case.created_at >= day_start(start), Case.created_at < day_start(end + timedelta(days=1)),
+              *scope)
     report = Report(start, end, today)
 
     async def count(*conditions) -> int:

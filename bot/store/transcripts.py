@@ -5,14 +5,22 @@ timestamp, intent_name, action_name, data JSON). User turns carry ``parse_data``
 recognised intent, its confidence and the ranking; bot turns carry the text, buttons and any
 metadata (the console marks officer replies with ``metadata.officer``). Rasa is never asked:
 the back office reads the table directly, so transcripts work while Rasa is down.
+
+``data`` is encrypted with the tracker store's keys (``TRACKER_ENCRYPTION_KEYS``, written by
+``connectors/tracker_store.py``): a Fernet token of the event's JSON; rows of plain JSON
+(written before encryption was configured) are read as they are. The engine made by
+``make_tracker_engine`` knows the keys; every reader decrypts with ``decrypted_rows``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, select
@@ -20,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.settings import normalize_database_url
+from bot.store.crypto import DecryptionError, FieldCipher
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +66,12 @@ class TrackerUnavailable(RuntimeError):
     """The tracker store cannot be read (not created yet, or the database is down)."""
 
 
-def make_tracker_engine(url: str, schema: str = "") -> AsyncEngine:
-    """A read-only async engine on the tracker store.
+# The tracker store's keys of each engine made by make_tracker_engine.
+_CIPHERS: "weakref.WeakKeyDictionary[AsyncEngine, FieldCipher]" = weakref.WeakKeyDictionary()
+
+
+def make_tracker_engine(url: str, schema: str = "", keys: Sequence[str] = ()) -> AsyncEngine:
+    """A read-only async engine on the tracker store; ``keys`` decrypt its events.
 
     SQLite files are opened read-only (``mode=ro``): a missing file is an error rather than
     an empty database created behind Rasa's back.
@@ -73,9 +86,38 @@ def make_tracker_engine(url: str, schema: str = "") -> AsyncEngine:
         connect_args["timeout"] = 30
     elif backend == "postgresql" and schema:
         connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(
+    engine = create_async_engine(
         normalized, connect_args=connect_args, pool_pre_ping=True, hide_parameters=True
     )
+    if keys:
+        _CIPHERS[engine] = FieldCipher(keys)
+    return engine
+
+
+def decrypt_event_data(engine: AsyncEngine, stored: str | None) -> str:
+    """The event's JSON from an ``events.data`` value ("{}" when it cannot be read)."""
+    if not stored or stored.lstrip().startswith("{"):
+        return stored or "{}"
+    cipher = _CIPHERS.get(engine)
+    if cipher is None:
+        log.warning("tracker events are encrypted but no TRACKER_ENCRYPTION_KEYS were given")
+        return "{}"
+    try:
+        return cipher.decrypt(stored)
+    except DecryptionError:
+        log.warning("a tracker event cannot be decrypted with TRACKER_ENCRYPTION_KEYS")
+        return "{}"
+
+
+def decrypted_rows(engine: AsyncEngine, rows: Sequence[Any]) -> list[Any]:
+    """``rows`` of ``events`` with ``data`` decrypted (same attribute names)."""
+    decrypted = []
+    for row in rows:
+        values = row._asdict()
+        if "data" in values:
+            values["data"] = decrypt_event_data(engine, values["data"])
+        decrypted.append(SimpleNamespace(**values))
+    return decrypted
 
 
 def _at(timestamp: float | None) -> datetime:
@@ -207,7 +249,7 @@ async def read_transcript(
     except Exception as exc:  # missing file/table, database down: the page says so
         log.warning("tracker store not readable (%s)", type(exc).__name__)
         raise TrackerUnavailable(str(type(exc).__name__)) from None
-    turns = [to_turn(row) for row in reversed(rows)]
+    turns = [to_turn(row) for row in reversed(decrypted_rows(engine, rows))]
     return [t for t in turns if t is not None]
 
 
@@ -225,5 +267,5 @@ async def read_user_event(engine: AsyncEngine, sender_id: str, event_id: int) ->
         raise TrackerUnavailable(str(type(exc).__name__)) from None
     if row is None:
         return None
-    turn = to_turn(row)
+    turn = to_turn(decrypted_rows(engine, [row])[0])
     return turn if turn is not None and turn.kind == "user" else None

@@ -8,7 +8,9 @@ session and never commit.
 - Lock-out: ``max_failures`` failed logins of one user name within ``window`` lock that name
   until the window has passed since the last failure (or an administrator unlocks it).
   Unknown user names are counted the same way, so the lock-out tells nothing about which
-  names exist.
+  names exist. ``reserve_attempt`` checks and counts an attempt in one serialised transaction
+  *before* the password is verified, so parallel guesses cannot all pass the check; rows older
+  than a day are deleted at the same time, so the table stays bounded.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import LoginAttempt, StaffSession, StaffUser
+from bot.rules.jurisdiction import load_jurisdiction
 from bot.rules.roles import ROLE_PERMISSIONS
 
 PASSWORD_MIN_LENGTH = 10
@@ -38,6 +41,9 @@ DISPLAY_NAME_MAX = 64
 OUTCOME_FAILURE = "failure"
 OUTCOME_SUCCESS = "success"
 OUTCOME_UNLOCK = "unlock"
+
+# Login attempts are kept this long (or the lock-out window, if longer), then deleted.
+ATTEMPTS_KEPT = timedelta(days=1)
 
 # argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB, 3 passes, 4 lanes).
 _hasher = PasswordHasher()
@@ -102,6 +108,23 @@ def normalize_username(username: str) -> str:
 # --- accounts ----------------------------------------------------------------------------
 
 
+def agency_unit() -> str:
+    """The 信访局 itself: an account of this unit sees the cases of every unit."""
+    return load_jurisdiction().agency
+
+
+def unit_choices() -> list[str]:
+    """Units an account may belong to: the 信访局 first, then the units cases are assigned to."""
+    j = load_jurisdiction()
+    return [j.agency, *(unit for unit in j.responsible_units() if unit != j.agency)]
+
+
+def scope_unit(user: StaffUser) -> str | None:
+    """The unit whose cases ``user`` sees, or None for every unit (a 信访局 account)."""
+    return None if user.unit == agency_unit() else user.unit
+
+
+
 async def get_user(session: AsyncSession, user_id: int) -> StaffUser | None:
     return await session.get(StaffUser, user_id)
 
@@ -139,13 +162,19 @@ async def create_user(
     role: str,
     now: datetime,
     display_name: str = "",
+    unit: str | None = None,
 ) -> StaffUser:
-    """A new account; ``AccountError`` when a value is not acceptable. Flushes."""
+    """A new account; ``AccountError`` when a value is not acceptable. Flushes.
+
+    ``unit`` None: a 信访局 account."""
     name = normalize_username(username)
     if not USERNAME_RE.match(name):
         raise AccountError("用户名应为2至64个字符，只能包含英文字母、数字、点、下划线和连字符。")
     if role not in ROLE_PERMISSIONS:
         raise AccountError("请选择有效的角色。")
+    unit = agency_unit() if unit is None else unit.strip()
+    if unit not in unit_choices():
+        raise AccountError("请选择有效的所属单位。")
     problem = password_problem(password, name)
     if problem:
         raise AccountError(problem)
@@ -156,6 +185,7 @@ async def create_user(
         username=name,
         display_name=display,
         role=role,
+        unit=unit,
         password_hash=await hash_password_async(password),
         active=True,
         created_at=now,
@@ -186,6 +216,17 @@ async def set_role(session: AsyncSession, user: StaffUser, role: str, now: datet
         raise AccountError("不能降低唯一系统管理员的角色。")
     user.role = role
     user.updated_at = now
+    await session.flush()
+
+
+async def set_unit(session: AsyncSession, user: StaffUser, unit: str, now: datetime) -> None:
+    """Move the account to another unit; its sessions end (what it may see changes)."""
+    unit = (unit or "").strip()
+    if unit not in unit_choices():
+        raise AccountError("请选择有效的所属单位。")
+    user.unit = unit
+    user.updated_at = now
+    await session.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
     await session.flush()
 
 
@@ -254,6 +295,60 @@ async def record_attempt(
 
 async def prune_attempts(session: AsyncSession, older_than: datetime) -> None:
     await session.execute(delete(LoginAttempt).where(LoginAttempt.at < older_than))
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit key for PostgreSQL's advisory lock of one user name."""
+    return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "big", signed=True)
+
+
+async def reserve_attempt(
+    session: AsyncSession,
+    username: str,
+    *,
+    remote: str | None,
+    now: datetime,
+    max_failures: int,
+    window: timedelta,
+) -> tuple[LoginAttempt | None, LockState]:
+    """Check the lock-out and count one attempt as a failure, atomically. Flushes.
+
+    Returns (the attempt row, the state counting it), or (None, the locked state) when the
+    name is locked and the password must not be checked. The caller commits at once, then
+    verifies the password and, on success, calls ``mark_success`` on the row.
+
+    Serialised per user name: PostgreSQL takes a transaction-scoped advisory lock on the name;
+    SQLite's first statement is a write, which takes the database's single writer lock. Rows
+    older than ``ATTEMPTS_KEPT`` (or the window, if longer) are deleted: they no longer affect
+    any lock-out, and the table stays bounded however many names are tried.
+    """
+    name = normalize_username(username)[:64]
+    prune = True
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(name)})
+        # One pruner at a time: parallel deletes of the same old rows could deadlock.
+        prune = bool(await session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"),
+                                          {"key": _lock_key(" prune login attempts")}))
+    if prune:
+        await prune_attempts(session, now - max(window, ATTEMPTS_KEPT))
+    state = await lock_state(session, name, now=now, max_failures=max_failures, window=window)
+    if state.locked:
+        return None, state
+    row = LoginAttempt(username=name, remote=(remote or "")[:64] or None, at=now,
+                       outcome=OUTCOME_FAILURE)
+    session.add(row)
+    await session.flush()
+    failures = state.failures + 1
+    if failures >= max_failures:
+        return row, LockState(True, failures, now + window)
+    return row, LockState(False, failures, None)
+
+
+async def mark_success(session: AsyncSession, attempt_id: int) -> None:
+    """The reserved attempt turned out to be a successful login (ends the failure count)."""
+    await session.execute(
+        update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(outcome=OUTCOME_SUCCESS)
+    )
 
 
 # --- sessions ----------------------------------------------------------------------------

@@ -179,6 +179,12 @@ async def test_the_case_filed_in_this_conversation_is_looked_up_without_asking(d
         slots={"case_no": "XF2026000007", "query_code": "555123"},
         active_loop="status_form",
     )
+    # The filing in this session set both slots (a code remembered from an earlier session
+    # is not used: tests/security/test_lost_answer.py).
+    tracker.events[:0] = [
+        {"event": "slot", "name": "case_no", "value": "XF2026000007"},
+        {"event": "slot", "name": "query_code", "value": "555123"},
+    ]
     events = await ValidateStatusForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"lookup_case_no": "XF2026000007", "lookup_query_code": "555123"}
 

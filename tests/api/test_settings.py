@@ -24,6 +24,7 @@ REAL_SECRETS = {
     "BACKOFFICE_SESSION_SECRET": "a-real-session-secret",
     "ADMIN_PASSWORD": "a-real-admin-password",
     "RASA_TOKEN": "a-real-rasa-token",
+    "TRACKER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
 }
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.rules.conversation_ids import conversation_tag
+from bot.settings.backoffice import DEV_HMAC_KEY
 from tests.browser.conftest import Browser, bot_events, service_post
 from tests.browser.test_console_workflow import wait_for_bot_text
 from tests.support.chat import Chat
@@ -29,7 +31,7 @@ def test_an_officer_takes_over_replies_and_hands_back(console_stack: Stack, tab:
     page = tab.page
     tab.login()
     tab.goto("/console/handoffs")
-    row = page.locator(f'tr[data-conversation="{chat.sender}"]')
+    row = page.locator(f'tr[data-conversation="{conversation_tag(DEV_HMAC_KEY, chat.sender)}"]')
     assert "等待人工接入" in row.inner_text()
     with page.expect_navigation():
         row.locator("a").click()

@@ -14,6 +14,8 @@ import time
 
 import pytest
 
+from bot.rules.conversation_ids import conversation_tag
+from bot.settings.backoffice import DEV_HMAC_KEY
 from tests.browser.conftest import ADMIN_USERNAME, Browser, bot_events
 from tests.support.chat import Chat
 from tests.support.stack import Stack
@@ -102,7 +104,8 @@ def test_an_officer_works_a_case_from_filing_to_reply(console_stack: Stack, tab:
     # the conversation review page of the same conversation: intents and labelling
     with page.expect_navigation():
         page.click("#open-conversation")
-    assert page.inner_text("#conversation-id") == chat.sender
+    # the console names the conversation by its keyed tag, never by its id
+    assert page.inner_text("#conversation-id") == conversation_tag(DEV_HMAC_KEY, chat.sender)
     assert page.locator("form.label").count() >= 10
     tab.screenshot("03-conversation-review")
     page.go_back()

@@ -193,7 +193,7 @@ def test_a_reload_on_a_phone_continues_the_same_conversation(phone: ChatPage) ->
     assert not page.is_visible("#notice")
     shown = page.inner_text("#messages")
     assert "陈志强" in shown and "身份证号码" in shown
-    page.wait_for_function("document.getElementById('status').textContent.includes('已连接')")
+    page.locator("#status", has_text="已连接").wait_for()
     assert phone.session_id() == session
     phone.screenshot("phone-after-reload")
 
@@ -224,8 +224,8 @@ def test_a_reload_on_a_phone_continues_the_same_conversation(phone: ChatPage) ->
 
 def test_a_page_cannot_write_into_another_conversation(desktop: ChatPage) -> None:
     stack = desktop.stack
-    victim = f"wechat-o{uuid.uuid4().hex[:27]}"
-    stack.say(victim, "你好")  # a conversation of another procedure
+    victim = f"rest-victim-{uuid.uuid4().hex[:12]}"
+    stack.say(victim, "你好")  # a conversation of another channel
     before = stack.tracker(victim)["events"]
     desktop.open()
     desktop.start()

@@ -47,7 +47,7 @@ def wechat_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WeChatSta
     credentials.write_text(
         json.dumps(  # JSON is YAML
             {
-                "rest": None,
+                "connectors.restchannel.NamespacedRestInput": None,
                 "connectors.wechat.WeChatInput": {
                     "token": TOKEN,
                     "app_id": APP_ID,

@@ -36,7 +36,7 @@ class Follower:
         self.delivered = 0  # customer-service messages already read
         self.transcript: list[tuple[str, str]] = []
 
-    def say(self, content: str, *fragments: str, encrypted: bool = False) -> str:
+    def say(self, content: str, *fragments: str, encrypted: bool | None = None) -> str:
         answer = self.env.wechat.post(text_message(self.openid, content, next_msg_id()), encrypted=encrypted)
         assert answer.status == 200, answer
         assert answer.seconds < 5, f"WeChat gives up after 5 s: {answer.seconds:.1f} s"

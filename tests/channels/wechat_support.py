@@ -132,9 +132,12 @@ class WeChatServer:
         status, body, _ = _http("GET", f"{self.url}?{urllib.parse.urlencode(query)}", None, 10)
         return status, body
 
-    def post(self, xml: str, *, encrypted: bool = False, timeout: float = 15,
+    def post(self, xml: str, *, encrypted: bool | None = None, timeout: float = 15,
              tamper: Callable[[dict[str, str]], None] | None = None) -> Answer:
-        """POST ``xml`` as WeChat does (safe mode when ``encrypted``) and read the answer."""
+        """POST ``xml`` as WeChat does (safe mode when ``encrypted``; by default, as WeChat
+        calls a server with an EncodingAESKey) and read the answer."""
+        if encrypted is None:
+            encrypted = bool(self.encoding_aes_key)
         query, timestamp, nonce = self._signed_query()
         body = xml
         if encrypted:
@@ -311,8 +314,10 @@ class SlowActionProxy(_ThreadedApp):
             await asyncio.sleep(self.delay)
         if self._session is None:
             self._session = ClientSession(timeout=ClientTimeout(total=120))
-        async with self._session.post(self.upstream, data=body,
-                                      headers={"Content-Type": "application/json"}) as response:
+        headers = {"Content-Type": "application/json"}
+        if "Authorization" in request.headers:  # the action server's shared secret, passed on
+            headers["Authorization"] = request.headers["Authorization"]
+        async with self._session.post(self.upstream, data=body, headers=headers) as response:
             payload = await response.read()
             return web.Response(body=payload, status=response.status, content_type="application/json")
 

@@ -31,6 +31,7 @@ PARAMS = {
     "notification_id": "1",
     "user_id": "999",  # no such account: allowed roles get 404, nobody is changed
     "table": "channel",
+    "conversation_id": "no-such-conversation",
 }
 
 

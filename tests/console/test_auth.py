@@ -24,6 +24,7 @@ PRODUCTION_SECRETS = {
     "BACKOFFICE_SESSION_SECRET": "prod-session-secret",
     "ADMIN_PASSWORD": "prod-admin-password",
     "RASA_TOKEN": "prod-rasa-token-0123456789",
+    "TRACKER_ENCRYPTION_KEYS": "dHJhY2tlci1rZXktZm9yLXRlc3RzLTAxMjM0NTY3ODk=",
 }
 
 

@@ -3,6 +3,8 @@ see the citizen's messages, hand back)."""
 
 from __future__ import annotations
 
+from bot.rules.conversation_ids import conversation_tag
+from bot.settings.backoffice import DEV_HMAC_KEY
 from tests.api.helpers import auth, fetch_rows
 
 
@@ -36,7 +38,8 @@ async def test_take_over_reply_see_messages_and_hand_back(anonymous, staff, rasa
     await tracker.user("conv-person", "我要找人工客服", "human_handoff", 0.93)
     officer = await staff("officer")
     status, page = await officer.page("/console/handoffs")
-    assert "conv-person" in page and "等待人工接入" in page
+    # the console names a conversation by its keyed tag, never by its id
+    assert conversation_tag(DEV_HMAC_KEY, "conv-person") in page and "等待人工接入" in page
     status, page = await officer.page("/console/")
     assert 'class="badge"' in page  # the navigation shows a waiting conversation
 

@@ -10,10 +10,17 @@ import yaml
 from sqlalchemy import text
 
 from bot.console import training
+from bot.rules.conversation_ids import conversation_tag
+from bot.settings.backoffice import DEV_HMAC_KEY
 from bot.store.transcripts import make_tracker_engine
 from bot.web.keys import CLOCK, SESSIONMAKER
 from tests.api.helpers import fetch_rows
 from tests.console.conftest import file_case, now_utc
+
+
+def tag(sender: str) -> str:
+    """How the console names a conversation (its keyed tag; pages never show the id)."""
+    return conversation_tag(DEV_HMAC_KEY, sender)
 
 
 async def a_conversation(tracker, sender="conv-0001"):
@@ -64,14 +71,14 @@ async def test_every_conversation_is_listed_with_fallbacks_and_low_confidence(se
         sender: row for sender, row in
         ((r.split('data-sender="', 1)[1].split('"', 1)[0], r) for r in page.split("<tr ")[1:] if "data-sender" in r)
     }
-    assert set(rows) == {"conv-0001", "conv-question"}  # also the one that never became a case
-    cells = rows["conv-0001"].split('<td class="num">')
+    assert set(rows) == {tag("conv-0001"), tag("conv-question")}  # also the one that never became a case
+    cells = rows[tag("conv-0001")].split('<td class="num">')
     assert [c.split("<", 1)[0] for c in cells[1:5]] == ["4", "2", "1", "0"]  # turns, fallbacks, low, labelled
-    assert "XF2026" in rows["conv-0001"] and "—" in rows["conv-question"]
+    assert "XF2026" in rows[tag("conv-0001")] and "—" in rows[tag("conv-question")]
     _, page = await officer.page("/console/conversations?review=1")
-    assert "conv-0001" in page and "conv-question" not in page
+    assert tag("conv-0001") in page and tag("conv-question") not in page
     _, page = await officer.page("/console/conversations?case=no")
-    assert "conv-question" in page and 'data-sender="conv-0001"' not in page
+    assert tag("conv-question") in page and f'data-sender="{tag("conv-0001")}"' not in page
 
 
 async def test_the_index_is_incremental_idempotent_and_survives_a_reset(server, tracker, clock):

@@ -55,6 +55,7 @@ MIN_TRAINING = {
     "ask_official": 15,
     "insult": 15,
     "out_of_scope": 15,
+    "data_request": 15,
     # the retrieval intent: every answer (faq/<key>) separately, see MIN_FAQ_PARAPHRASES
     "faq": 400,
 }

@@ -5,10 +5,11 @@ The processes under test are pointed at the proxy's port instead of the service'
 - ``TcpProxy(upstream)`` is created *down*: nothing listens, a client gets "connection
   refused" exactly as with a stopped PostgreSQL or Redis. ``up()`` starts forwarding,
   ``down()`` stops listening and cuts every open connection.
-- ``cut_responses(n)`` makes the next ``n`` connections forward the request, wait for the
-  upstream's first response bytes (the upstream has done the work), and then close the
-  client's connection without passing any of them on: the client sees the server vanish
-  in the middle of its request, after the work was done.
+- ``cut_responses(n)`` makes the next ``n`` responses (on new or kept-alive connections)
+  be dropped: the request is forwarded, the upstream's first response bytes arrive (the
+  upstream has done the work), and the client's connection is closed without passing any
+  of them on: the client sees the server vanish in the middle of its request, after the
+  work was done.
 """
 
 from __future__ import annotations
@@ -82,22 +83,25 @@ class TcpProxy:
                     _close(upstream)
                     return
                 self.accepted += 1
-                cut = self._cut_next > 0
-                if cut:
-                    self._cut_next -= 1
                 self._conns.update((client, upstream))
             threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, cut), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket, cut: bool) -> None:
+    def _take_cut(self) -> bool:
+        with self._lock:
+            if self._cut_next <= 0:
+                return False
+            self._cut_next -= 1
+            self.cut += 1
+            return True
+
+    def _pump(self, source: socket.socket, target: socket.socket, responses: bool) -> None:
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
-                if cut:
-                    with self._lock:
-                        self.cut += 1
+                if responses and self._take_cut():
                     break  # the upstream answered: drop the answer and the connection
                 target.sendall(data)
         except OSError:

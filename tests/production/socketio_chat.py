@@ -1,7 +1,10 @@
 """Run in the Rasa environment: one web-chat session over socket.io (HTTP long-polling, as the
-chat page starts), printing the bot's replies to each message as a JSON list.
+chat page starts), printing the session id the server confirmed, then the bot's replies to
+each message as a JSON list (one line each).
 
     python socketio_chat.py <url> <session id> <message> [<message> ...]
+
+The server keeps a session id only when it signed it; any other gets a new one.
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ def main() -> None:
     replies: list[list[str]] = []
     got = threading.Event()
     confirmed = threading.Event()
+    session: list[str] = []
 
     @client.on("session_confirm")
-    def _confirm(_data):  # noqa: ANN001
+    def _confirm(data):  # noqa: ANN001
+        session.append(data if isinstance(data, str) else (data or {}).get("session_id", ""))
         confirmed.set()
 
     @client.on("bot_uttered")
@@ -39,6 +44,7 @@ def main() -> None:
         got.wait(60)
         got.wait(1.0)  # further replies of the same turn
     client.disconnect()
+    print(session[0] if session else "")
     print(json.dumps(replies, ensure_ascii=False))
 
 

@@ -142,14 +142,16 @@ def test_the_web_chat_over_socketio_is_served_and_limited(profile: Profile) -> N
     from tests.support.stack import ROOT, rasa_python
 
     stack = profile.stack
-    session = uuid.uuid4().hex  # the form of the ids the socket.io channel hands out and keeps
+    asked = uuid.uuid4().hex  # not signed by this server: the channel hands out its own
     result = subprocess.run(
         [str(rasa_python()), "-W", "ignore", str(ROOT / "tests/production/socketio_chat.py"),
-         f"http://127.0.0.1:{stack.port_of('rasa-socketio')}", session, "你好", "长" * 2001],
+         f"http://127.0.0.1:{stack.port_of('rasa-socketio')}", asked, "你好", "长" * 2001],
         capture_output=True, text=True, timeout=180,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    greeting, too_long = json.loads(result.stdout.strip().splitlines()[-1])
+    *_, session, replies = result.stdout.strip().splitlines()
+    assert session != asked and len(session) == 32
+    greeting, too_long = json.loads(replies)
     assert any("智能助手" in text for text in greeting), greeting
     assert any("太长" in text for text in too_long), too_long
     assert user_texts(profile, session) == ["你好"]  # the long one never reached the assistant

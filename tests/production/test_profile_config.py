@@ -43,6 +43,10 @@ def good_env(tmp_path: Path) -> dict[str, str]:
         "BACKOFFICE_SESSION_SECRET": "x" * 32,
         "ADMIN_PASSWORD": "a-real-staff-password",
         "RASA_TOKEN": "r" * 32,
+        "REST_CHANNEL_TOKEN": "t" * 32,
+        "WEBCHAT_SESSION_SECRET": "w" * 32,
+        "ACTION_ENDPOINT_TOKEN": "a" * 32,
+        "TRACKER_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "RASA_MODEL": str(model),
     }
 
@@ -144,7 +148,7 @@ def test_rasa_reads_the_production_endpoints_as_postgresql_and_the_atomic_redis_
         f"e = AvailableEndpoints.read_endpoints({str(DEPLOY / 'endpoints.prod.yml')!r})\n"
         "print(json.dumps({'tracker': [e.tracker_store.type, e.tracker_store.url, e.tracker_store.kwargs],"
         " 'lock': [e.lock_store.type, e.lock_store.url, e.lock_store.kwargs],"
-        " 'action': e.action.url}))\n"
+        " 'action': e.action.url, 'action_headers': e.action.headers}))\n"
     )
     result = subprocess.run(
         [str(rasa_python()), "-W", "ignore", "-c", script], cwd=ROOT, env=env,
@@ -152,12 +156,13 @@ def test_rasa_reads_the_production_endpoints_as_postgresql_and_the_atomic_redis_
     )
     assert result.returncode == 0, result.stderr[-2000:]
     read = json.loads(result.stdout.strip().splitlines()[-1])
-    assert read["tracker"][:2] == ["SQL", "db.internal"]
+    assert read["tracker"][:2] == ["connectors.tracker_store.EncryptedSQLTrackerStore", "db.internal"]
     assert read["tracker"][2] == {"dialect": "postgresql", "port": "5432", "db": "xinfang_tracker",
                                   "username": "xf", "password": "pw"}
     assert read["lock"][:2] == ["connectors.lockstore.AtomicRedisLockStore", "cache.internal"]
     assert read["lock"][2] == {"port": "6379", "db": "2", "password": "pw", "key_prefix": "xinfang"}
     assert read["action"] == "http://127.0.0.1:5055/webhook"
+    assert read["action_headers"] == {"Authorization": "Bearer " + "a" * 32}  # the action server's secret
 
 
 # --- deployment files ----------------------------------------------------------------------------
@@ -190,3 +195,20 @@ def test_the_env_example_names_only_variables_the_profile_reads() -> None:
     assert not unknown, unknown
     compose_text = (DEPLOY / "compose.yml").read_text()
     assert all(f"${{{n}}}" in compose_text for n in compose_only)
+
+
+def test_each_service_env_file_holds_only_that_process_s_secrets(tmp_path: Path) -> None:
+    from bot.ops import is_secret_variable, own_secrets
+
+    compose = yaml.safe_load((DEPLOY / "compose.yml").read_text())
+    env = prod.prepare_environ(good_env(tmp_path))
+    common = re.findall(r"^([A-Z][A-Z0-9_]+)=", (DEPLOY / "common.env.example").read_text(), re.M)
+    assert common and not [n for n in common if is_secret_variable(n)]
+    for service, role in (("rasa", "rasa"), ("rasa-socketio", "rasa"), ("actions", "actions"),
+                          ("backoffice", "backoffice")):
+        assert compose["services"][service]["env_file"] == ["common.env", f"{role}.env"], service
+        names = re.findall(r"^([A-Z][A-Z0-9_]+)=", (DEPLOY / f"{role}.env.example").read_text(), re.M)
+        strangers = [n for n in names if is_secret_variable(n) and n not in own_secrets(role, env)]
+        assert names and not strangers, (role, strangers)
+    assert "DATABASE_URL" not in (DEPLOY / "rasa.env.example").read_text()
+    assert "env_file" not in compose["services"]["nginx"]

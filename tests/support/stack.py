@@ -136,11 +136,16 @@ class Stack:
         env = self.process_env()
         tracker_url = env["TRACKER_DB_URL"]
         if tracker_url.startswith("sqlite"):
-            tracker = {"type": "SQL", "dialect": "sqlite", "db": tracker_url.split("///", 1)[1]}
+            tracker = {"type": "connectors.tracker_store.EncryptedSQLTrackerStore",
+                       "dialect": "sqlite", "db": tracker_url.split("///", 1)[1]}
         else:
             tracker = json.loads(env["E2E_TRACKER_STORE_JSON"])
+        action_token = env.get("ACTION_ENDPOINT_TOKEN") or "dev-action-endpoint-token"
         endpoints: dict[str, Any] = {
-            "action_endpoint": {"url": self.action_url or f"http://127.0.0.1:{self.action_port}/webhook"},
+            "action_endpoint": {
+                "url": self.action_url or f"http://127.0.0.1:{self.action_port}/webhook",
+                "headers": {"Authorization": f"Bearer {action_token}"},  # the action server's secret
+            },
             "tracker_store": tracker,
         }
         if env.get("E2E_LOCK_STORE_JSON"):
@@ -251,7 +256,9 @@ class Stack:
 
 
 def new_sender(prefix: str = "citizen") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+    """A REST conversation id: REST senders live in the ``rest-`` namespace, so the id sent is
+    the id of the conversation (tracker, cases) as well."""
+    return f"rest-{prefix}-{uuid.uuid4().hex[:10]}"
 
 
 def texts_of(replies: list[dict[str, Any]]) -> str:
@@ -284,9 +291,9 @@ def _http_ok(url: str) -> bool:
     return status == 200
 
 
-def _post_json(url: str, body: dict[str, Any], timeout: float) -> Any:
+def _post_json(url: str, body: dict[str, Any], timeout: float, headers: dict[str, str] | None = None) -> Any:
     status, raw = _request(
-        url, json.dumps(body).encode(), {"Content-Type": "application/json"}, timeout
+        url, json.dumps(body).encode(), {"Content-Type": "application/json", **(headers or {})}, timeout
     )
     if status != 200:
         raise RuntimeError(f"POST {url} -> {status}: {raw[:500]!r}")
@@ -425,6 +432,7 @@ class ProductionStack(Stack):
     rasa_token: str = field(default_factory=lambda: _token("rasa"))
     service_token: str = field(default_factory=lambda: _token("service"))
     jwt_secret: str = field(default_factory=lambda: _token("jwt"))
+    rest_channel_token: str = field(default_factory=lambda: _token("rest"))
     replica_ports: dict[str, int] = field(default_factory=dict)
     replica_workers: dict[str, int] = field(default_factory=dict)
     restarts: int = 0
@@ -440,6 +448,10 @@ class ProductionStack(Stack):
             "ADMIN_PASSWORD": _token("admin"),
             "RASA_TOKEN": self.rasa_token,
             "RASA_JWT_SECRET": self.jwt_secret,
+            "REST_CHANNEL_TOKEN": self.rest_channel_token,
+            "WEBCHAT_SESSION_SECRET": _token("webchat"),
+            "TRACKER_ENCRYPTION_KEYS": _fernet_key(),
+            "ACTION_ENDPOINT_TOKEN": _token("actions"),
         }
         self.replica_ports.setdefault("rasa", self.rasa_port)
         self.replica_workers.setdefault("rasa", self.rasa_workers)
@@ -475,12 +487,26 @@ class ProductionStack(Stack):
         env.update(self.env)
         return env
 
+    def role_env(self, role: str, env: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment of one process (rasa, actions, backoffice): only its own secrets,
+        as each service's env file of the deployment gives it (bot.ops.process_environ)."""
+        from bot.ops import process_environ
+        from bot.settings import SettingsError
+
+        env = self.process_env() if env is None else env
+        try:
+            return process_environ(role, env)
+        except SettingsError:  # a configuration the launcher must refuse: let it say so
+            return env
+
     # --- life cycle --------------------------------------------------------------------
     def start_backoffice(self) -> None:
-        self.start_process("backoffice", [str(app_python()), str(PROD_LAUNCHER), "backoffice"])
+        self.start_process("backoffice", [str(app_python()), str(PROD_LAUNCHER), "backoffice"],
+                           env=self.role_env("backoffice"))
 
     def start_actions(self) -> None:
-        self.start_process("actions", [str(app_python()), str(PROD_LAUNCHER), "actions"])
+        self.start_process("actions", [str(app_python()), str(PROD_LAUNCHER), "actions"],
+                           env=self.role_env("actions"))
 
     def add_replica(self, name: str, workers: int = 1) -> int:
         """Declare another Rasa server process on its own port (started by start_rasa);
@@ -501,7 +527,8 @@ class ProductionStack(Stack):
                 command = "rasa"
                 env["RASA_PORT"] = port
                 env["SANIC_WORKERS"] = str(self.replica_workers[replica])
-            self.start_process(replica, [str(rasa_python()), str(PROD_LAUNCHER), command], env=env)
+            self.start_process(replica, [str(rasa_python()), str(PROD_LAUNCHER), command],
+                               env=self.role_env("rasa", env))
 
     def start(self) -> "ProductionStack":
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -574,7 +601,11 @@ class ProductionStack(Stack):
 
     def say(self, sender: str, message: str, timeout: float = 60, replica: str | None = None) -> list[dict[str, Any]]:
         url = f"http://127.0.0.1:{self.port_of(replica)}/webhooks/rest/webhook"
-        return _post_json(url, {"sender": sender, "message": message}, timeout)
+        return _post_json(url, {"sender": sender, "message": message}, timeout, self.rest_headers())
+
+    def rest_headers(self) -> dict[str, str]:
+        """The REST channel of the profile requires its token."""
+        return {"Authorization": f"Bearer {self.rest_channel_token}"}
 
     def post_message(
         self, sender: str, message: Any, replica: str | None = None, raw: bytes | None = None
@@ -585,7 +616,7 @@ class ProductionStack(Stack):
 
         url = f"http://127.0.0.1:{self.port_of(replica)}/webhooks/rest/webhook"
         data = raw if raw is not None else json.dumps({"sender": sender, "message": message}).encode()
-        req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", **self.rest_headers()})
         try:
             with urllib.request.urlopen(req, timeout=60) as resp:
                 status, body, headers = resp.status, resp.read(), dict(resp.headers)

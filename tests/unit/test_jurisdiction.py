@@ -79,7 +79,8 @@ def test_agency_facts(j: Jurisdiction) -> None:
     assert j.online_url.startswith("https://") and "example" in j.online_url
     assert "示例路" in j.address
     assert "工作日" in j.reception_hours
-    assert j.data_retention == "信访事项办结后保存5年，期满后删除或匿名化处理"
+    assert j.data_retention.startswith("信访事项办结后保存5年") and j.data_retention_years == 5
+    assert "30天后删除" in j.data_retention and j.unfiled_conversation_days == 30
     assert j.data_retention_years == 5
 
 

@@ -5,8 +5,6 @@ action server keeps one back office session."""
 
 from __future__ import annotations
 
-import asyncio
-
 import importlib.util
 import os
 import re
@@ -39,6 +37,7 @@ BACKOFFICE_REAL = {
     "BACKOFFICE_SESSION_SECRET": "a-real-session-secret",
     "ADMIN_PASSWORD": "a-real-admin-password",
     "RASA_TOKEN": "a-real-rasa-token",
+    "TRACKER_ENCRYPTION_KEYS": "0f8ST0-w7kxoVUJ3sKZ7tbnCNqO7QeMZwAKbS_Y_I6k=",
 }
 BACKOFFICE_DEV = {
     "BACKOFFICE_SERVICE_TOKEN": "dev-service-token",
@@ -47,9 +46,14 @@ BACKOFFICE_DEV = {
     "BACKOFFICE_SESSION_SECRET": "dev-session-secret",
     "ADMIN_PASSWORD": "admin-dev-password",
     "RASA_TOKEN": "dev-rasa-token",
+    "TRACKER_ENCRYPTION_KEYS": "CWctlUsb5LZ8JJ_emL7Q_1aagEXP0u2Fh8NJj8h7w3w=",
 }
-ACTIONS_REAL = {"BACKOFFICE_SERVICE_TOKEN": "a-real-service-token"}
-CHANNELS_REAL = {"RASA_TOKEN": "a-real-rasa-token", "RASA_JWT_SECRET": "a-real-jwt-secret-value"}
+ACTIONS_REAL = {"BACKOFFICE_SERVICE_TOKEN": "a-real-service-token",
+                "ACTION_ENDPOINT_TOKEN": "a-real-action-endpoint-token"}
+CHANNELS_REAL = {"ACTION_ENDPOINT_TOKEN": "a-real-action-endpoint-token", "RASA_TOKEN": "a-real-rasa-token", "RASA_JWT_SECRET": "a-real-jwt-secret-value",
+                 "REST_CHANNEL_TOKEN": "a-real-rest-channel-token",
+                 "WEBCHAT_SESSION_SECRET": "a-real-webchat-session-secret",
+                 "TRACKER_ENCRYPTION_KEYS": "0f8ST0-w7kxoVUJ3sKZ7tbnCNqO7QeMZwAKbS_Y_I6k="}
 WECHAT_DEV = {WECHAT_VARIABLES[key]: value for key, value in WECHAT_DEV_VALUES.items()}
 
 Loader = Callable[..., ProcessSettings]
@@ -57,7 +61,11 @@ Loader = Callable[..., ProcessSettings]
 PROCESSES: list[tuple[str, Loader, dict[str, str], dict[str, str]]] = [
     ("backoffice", load_settings, BACKOFFICE_REAL, BACKOFFICE_DEV),
     ("actions", load_action_settings, ACTIONS_REAL, {"BACKOFFICE_SERVICE_TOKEN": "dev-service-token"}),
-    ("channels", load_channel_settings, CHANNELS_REAL, {"RASA_TOKEN": "dev-rasa-token", **WECHAT_DEV}),
+    ("channels", load_channel_settings, CHANNELS_REAL, {"RASA_TOKEN": "dev-rasa-token",
+                                                        "REST_CHANNEL_TOKEN": "dev-rest-channel-token",
+                                                        "WEBCHAT_SESSION_SECRET": "dev-webchat-session-secret",
+                                                        "TRACKER_ENCRYPTION_KEYS": "CWctlUsb5LZ8JJ_emL7Q_1aagEXP0u2Fh8NJj8h7w3w=",
+                                                        **WECHAT_DEV}),
 ]
 DEV_CASES = [(name, load, real, var, dev[var]) for name, load, real, dev in PROCESSES for var in dev]
 # Secrets with a minimum length, per process (the others have formats of their own).
@@ -69,6 +77,8 @@ SHORT_CASES = [
     ("actions", load_action_settings, ACTIONS_REAL, "BACKOFFICE_SERVICE_TOKEN"),
     ("channels", load_channel_settings, CHANNELS_REAL, "RASA_TOKEN"),
     ("channels", load_channel_settings, CHANNELS_REAL, "RASA_JWT_SECRET"),
+    ("channels", load_channel_settings, CHANNELS_REAL, "REST_CHANNEL_TOKEN"),
+    ("channels", load_channel_settings, CHANNELS_REAL, "WEBCHAT_SESSION_SECRET"),
 ]
 ONE_DEV = re.compile(r"^refusing to start in production: ([A-Z0-9_]+) still has its development default$")
 ONE_SHORT = re.compile(r"^refusing to start in production: ([A-Z0-9_]+) is shorter than 16 characters$")
@@ -269,29 +279,6 @@ async def test_the_action_client_reuses_one_session_and_connection(status_server
     await close_session()
     assert session.closed
     assert shared_session() is not session  # a later call opens a new one
-
-
-async def test_a_connection_the_back_office_closed_is_retried_once(aiohttp_server):
-    """A kept-alive connection dropped by the back office: the same call again, once."""
-    calls: list[str] = []
-
-    async def status(request: web.Request) -> web.Response:
-        calls.append(request.match_info["case_no"])
-        if len(calls) == 1:
-            request.transport.close()  # gone without an answer
-            await asyncio.sleep(0.05)
-        return web.json_response({"case_no": request.match_info["case_no"], "status": "received"})
-
-    app = web.Application()
-    app.router.add_get("/api/v1/status/{case_no}", status)
-    server = await aiohttp_server(app)
-    set_action_settings(load_action_settings({"BACKOFFICE_URL": str(server.make_url("")).rstrip("/")}))
-    try:
-        answer = await BackOfficeClient.from_settings().case_status("XF2026000003", "123456", "c-3")
-    finally:
-        await close_session()
-    assert answer["case_no"] == "XF2026000003"
-    assert calls == ["XF2026000003", "XF2026000003"]
 
 
 STOP_SERVER = """

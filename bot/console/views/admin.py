@@ -26,6 +26,7 @@ MORE_AUDIT_LABELS = {
     "password_change": "修改本人密码",
     "user_create": "创建账户",
     "user_role": "修改角色",
+    "user_unit": "修改所属单位",
     "user_password": "重置密码",
     "user_active": "启用/停用账户",
     "user_unlock": "解除登录锁定",
@@ -57,6 +58,8 @@ async def users_page(request: web.Request, principal: Principal, *, error: str |
         "users": users,
         "locks": locks,
         "roles": ROLE_LABELS,
+        "units": store_users.unit_choices(),
+        "agency": store_users.agency_unit(),
         "permissions": {role: sorted(p.value for p in perms) for role, perms in ROLE_PERMISSIONS.items()},
         "error": error,
         "form": form or {},
@@ -76,13 +79,14 @@ async def user_create(request: web.Request, principal: Principal) -> web.StreamR
             user = await store_users.create_user(
                 session, username=form.get("username", ""), password=form.get("password", ""),
                 role=form.get("role", ""), display_name=form.get("display_name", ""), now=now,
+                unit=form.get("unit") or None,
             )
         except store_users.AccountError as exc:
             await session.rollback()
             form.pop("password", None)
             return await users_page(request, principal, error=exc.message, form=form, status=422)
         await add_audit(session, actor=principal.name, action="user_create", case_id=None,
-                        detail={"user": user.username, "role": user.role}, now=now)
+                        detail={"user": user.username, "role": user.role, "unit": user.unit}, now=now)
         await session.commit()
     raise redirect(request, "/console/users", f"已创建账户 {user.username}。")
 
@@ -105,6 +109,10 @@ def _user_action(kind: str):
                     await store_users.set_role(session, user, form.get("role", ""), now)
                     detail["role"] = user.role
                     message = f"已将 {user.username} 的角色改为{ROLE_LABELS[user.role]}。"
+                elif kind == "unit":
+                    await store_users.set_unit(session, user, form.get("unit", ""), now)
+                    detail["unit"] = user.unit
+                    message = f"已将 {user.username} 的所属单位改为{user.unit}，其登录已全部退出。"
                 elif kind == "password":
                     await store_users.set_password(session, user, form.get("password", ""), now)
                     message = f"已重置 {user.username} 的密码，其登录已全部退出。"
@@ -187,6 +195,6 @@ async def audit_page(request: web.Request, principal: Principal) -> web.Response
 def setup(app: web.Application, add: Any) -> None:
     add(app, "GET", "/console/users", users_list, Permission.USER_MANAGE)
     add(app, "POST", "/console/users", user_create, Permission.USER_MANAGE)
-    for kind in ("role", "password", "active", "unlock"):
+    for kind in ("role", "unit", "password", "active", "unlock"):
         add(app, "POST", f"/console/users/{{user_id}}/{kind}", _user_action(kind), Permission.USER_MANAGE)
     add(app, "GET", "/console/audit", audit_page, Permission.AUDIT_READ)

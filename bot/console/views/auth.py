@@ -23,9 +23,11 @@ from bot.console.security import (
 )
 from bot.store import users as store_users
 from bot.store.cases import add_audit
+from bot.store.ratelimit import Limit
 from bot.rules.roles import Principal
 from bot.web.auth import authenticate
-from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
+from bot.web.client import client_address
+from bot.web.keys import CLOCK, LIMITER, SESSIONMAKER, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,29 @@ BAD_LOGIN = "用户名或密码不正确。"
 
 def locked_message(minutes: int) -> str:
     return f"登录失败次数过多，该账户已临时锁定。请{minutes}分钟后再试，或联系系统管理员解锁。"
+
+
+def address_limited_message(minutes: int) -> str:
+    return f"来自您所在网络地址的登录失败次数过多，请{minutes}分钟后再试。"
+
+
+def password_change_limited_message(minutes: int) -> str:
+    return f"当前密码输入错误次数过多，请{minutes}分钟后再试。"
+
+
+def _minutes(seconds: float) -> int:
+    return max(1, math.ceil(seconds / 60))
+
+
+def login_ip_limit(settings) -> Limit:
+    """Failed logins from one client address, whatever the user names."""
+    return Limit("login-ip", settings.login_max_failures_per_ip, settings.login_lockout_minutes * 60)
+
+
+def password_change_limit(settings) -> Limit:
+    """Wrong current passwords on one account's password-change form."""
+    return Limit("password-change", settings.password_change_max_failures,
+                 settings.login_lockout_minutes * 60)
 
 
 async def ensure_first_admin(app: web.Application) -> bool:
@@ -104,52 +129,58 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
     settings = app[SETTINGS]
     now = app[CLOCK]()
     window = timedelta(minutes=settings.login_lockout_minutes)
+    remote = client_address(request)
     await ensure_first_admin(app)
+    # Per client address: counted before the password is checked, given back on success.
+    limiter, ip_limit = app[LIMITER], login_ip_limit(settings)
+    ip_state = await limiter.hit(ip_limit, remote)
+    if ip_state.count > ip_limit.max_hits:
+        log.info("login refused: too many failures from %s", remote)
+        return await _login_page(request, error=address_limited_message(_minutes(ip_state.reset_in)),
+                                 username=username, status=429, next_=form.get("next"))
+    # Per user name: the check and the count are one serialised transaction, committed before
+    # the (slow) password check, so parallel guesses cannot all get past the lock-out.
     async with app[SESSIONMAKER]() as session:
-        state = await store_users.lock_state(
-            session, username, now=now, max_failures=settings.login_max_failures, window=window
+        attempt, state = await store_users.reserve_attempt(
+            session, username, remote=remote, now=now,
+            max_failures=settings.login_max_failures, window=window,
         )
-        if state.locked:
-            minutes = max(1, math.ceil((state.unlocks_at - now).total_seconds() / 60))
-            log.info("login refused: account locked (from %s)", request.remote)
-            return await _login_page(request, error=locked_message(minutes), username=username,
-                                     status=429, next_=form.get("next"))
+        attempt_id = attempt.id if attempt is not None else None
+        await session.commit()
+    if attempt_id is None:
+        minutes = _minutes((state.unlocks_at - now).total_seconds())
+        log.info("login refused: account locked (from %s)", remote)
+        return await _login_page(request, error=locked_message(minutes), username=username,
+                                 status=429, next_=form.get("next"))
+    async with app[SESSIONMAKER]() as session:
         user = await store_users.get_user_by_name(session, username)
         usable = user is not None and user.active
         ok = await store_users.verify_password_async(user.password_hash if usable else None, password)
         if not ok:
-            await store_users.record_attempt(session, username, store_users.OUTCOME_FAILURE,
-                                             remote=request.remote, now=now)
-            await session.commit()
-            state = await store_users.lock_state(
-                session, username, now=now, max_failures=settings.login_max_failures,
-                window=window,
-            )
             # The user name is not logged: people sometimes type their password into it.
-            log.info("login failed (from %s)", request.remote)
+            log.info("login failed (from %s)", remote)
             if state.locked:
                 return await _login_page(request, error=locked_message(settings.login_lockout_minutes),
                                          username=username, status=429, next_=form.get("next"))
             return await _login_page(request, error=BAD_LOGIN, username=username, status=401,
                                      next_=form.get("next"))
+        await limiter.release(ip_limit, remote)
         if store_users.needs_rehash(user.password_hash):
             user.password_hash = await store_users.hash_password_async(password)
         user.last_login_at = now
-        await store_users.record_attempt(session, username, store_users.OUTCOME_SUCCESS,
-                                         remote=request.remote, now=now)
+        await store_users.mark_success(session, attempt_id)
         await store_users.prune_sessions(session, now, timedelta(minutes=settings.console_session_idle_minutes))
-        await store_users.prune_attempts(session, now - timedelta(days=30))
         token, _ = await store_users.open_session(
             session,
             user,
             secret=settings.session_secret,
             now=now,
             max_age=timedelta(hours=settings.console_session_max_hours),
-            remote=request.remote,
+            remote=remote,
             user_agent=request.headers.get("User-Agent"),
         )
         await add_audit(session, actor=user.username, action="login", case_id=None,
-                        detail={"remote": request.remote}, now=now)
+                        detail={"remote": remote}, now=now)
         await session.commit()
     response = redirect(request, safe_next(form.get("next")))
     # A fresh session token at every login (no session fixation).
@@ -183,10 +214,21 @@ async def account_password(request: web.Request, principal: Principal) -> web.St
     current, new, again = form.get("current", ""), form.get("new", ""), form.get("again", "")
     now = request.app[CLOCK]()
     settings = request.app[SETTINGS]
+    # Counted before the current password is checked, given back when it was right: a stolen
+    # session cannot guess the password through this form faster than through the login.
+    limiter, limit = request.app[LIMITER], password_change_limit(settings)
+    key = f"user:{principal.user_id}"
+    counted = await limiter.hit(limit, key)
+    if counted.count > limit.max_hits:
+        log.info("password change refused: too many wrong current passwords")
+        return await account_page(request, principal,
+                                  error=password_change_limited_message(_minutes(counted.reset_in)),
+                                  status=429)
     async with request.app[SESSIONMAKER]() as session:
         user = await store_users.get_user(session, principal.user_id)
         if not await store_users.verify_password_async(user.password_hash, current):
             return await account_page(request, principal, error="当前密码不正确。", status=422)
+        await limiter.release(limit, key)
         if new != again:
             return await account_page(request, principal, error="两次输入的新密码不一致。", status=422)
         try:
@@ -198,7 +240,7 @@ async def account_password(request: web.Request, principal: Principal) -> web.St
         token, _ = await store_users.open_session(
             session, user, secret=settings.session_secret, now=now,
             max_age=timedelta(hours=settings.console_session_max_hours),
-            remote=request.remote, user_agent=request.headers.get("User-Agent"),
+            remote=client_address(request), user_agent=request.headers.get("User-Agent"),
         )
         await add_audit(session, actor=principal.name, action="password_change", case_id=None,
                         detail=None, now=now)

@@ -4,7 +4,7 @@ personal numbers, and the workflow steps."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -28,10 +28,10 @@ from bot.rules.workflow import check as workflow_check
 from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
 from bot.store import notifications as store_notifications
-from bot.store import reporting, workflow
+from bot.store import reporting, visibility, workflow
 from bot.store.delivery import CHAT_DELIVERY_ACTION
 from bot.rules.statuses import CASE_STATUS_LABELS
-from bot.store.models import AuditEntry, Case, CaseEvent
+from bot.store.models import AuditEntry, Case, CaseEvent, Handoff
 from bot.store.transcripts import TrackerUnavailable, read_transcript
 from bot.rules.roles import Permission, Principal
 from bot.web.errors import ApiError
@@ -51,6 +51,7 @@ AUDIT_LABELS = {
     "reveal_personal_numbers": "查看完整证件号码和手机号码",
     "notification_resend": "重新发送通知",
     "case_search": "搜索信访件",
+    visibility.REFUSAL_ACTION: "访问本单位以外或无权查看的信访件（已拒绝）",
     **{f"case_{name}": t.label for name, t in TRANSITIONS.items()},
 }
 DONE_MESSAGES = {
@@ -75,6 +76,19 @@ NOTIFY_OUTCOME = {
 }
 
 
+CASE_NOT_FOUND = "未找到该信访件。"
+
+
+async def refuse(request: web.Request, session, principal: Principal, case: Case) -> NoReturn:
+    """A case outside the caller's unit (or a 检举控告 matter they may not see): recorded, and
+    answered exactly like a case that does not exist."""
+    await visibility.record_refusal(session, principal, route=f"{request.method} {request.path}",
+                                    case=case, now=request.app[CLOCK]())
+    log.info("case %s: out-of-scope request by %s refused", case.case_no, principal.name)
+    await session.commit()
+    raise web.HTTPNotFound(text=CASE_NOT_FOUND)
+
+
 def today_of(request: web.Request):
     return local_date(request.app[CLOCK]())
 
@@ -87,13 +101,19 @@ async def dashboard(request: web.Request, principal: Principal) -> web.Response:
     today = today_of(request)
     soon = due_soon_days(request)
     async with request.app[SESSIONMAKER]() as session:
-        counts = await reporting.attention_counts(session, today=today, due_soon_days=soon)
+        scope = visibility.case_scope(principal)
+        counts = await reporting.attention_counts(session, today=today, due_soon_days=soon, scope=scope)
         urgent, _ = await reporting.search_cases(
             session, reporting.CaseFilter(due="open"), today=today, due_soon_days=soon,
-            crypto=request.app[CRYPTO], per_page=10,
+            crypto=request.app[CRYPTO], per_page=10, scope=scope,
         )
         failed = await store_notifications.undelivered(session, limit=20)
-        handoffs = await store_handoffs.list_handoffs(session)
+        visible_ids = set(await session.scalars(
+            select(Case.id).where(Case.id.in_({n.case_id for n, _ in failed}), *scope)
+        )) if failed and scope else None
+        failed = [row for row in failed if visible_ids is None or row[0].case_id in visible_ids]
+        handoffs = await store_handoffs.list_handoffs(
+            session, scope=visibility.conversation_scope(principal, Handoff.conversation_id))
     return await render(request, "console/dashboard.html", {
         "counts": counts,
         "urgent": [(c, workflow.next_due(c, today, soon)) for c in urgent],
@@ -113,10 +133,11 @@ async def case_list(request: web.Request, principal: Principal) -> web.Response:
     today = today_of(request)
     soon = due_soon_days(request)
     async with request.app[SESSIONMAKER]() as session:
+        scope = visibility.case_scope(principal)
         cases, total = await reporting.search_cases(
-            session, f, today=today, due_soon_days=soon, crypto=request.app[CRYPTO]
+            session, f, today=today, due_soon_days=soon, crypto=request.app[CRYPTO], scope=scope,
         )
-        options = await reporting.filter_options(session)
+        options = await reporting.filter_options(session, scope)
         if f.q:
             # A search can name a person (or their ID number): who searched is recorded, what
             # was searched for only as its kind.
@@ -165,7 +186,9 @@ async def case_page(
     async with app[SESSIONMAKER]() as session:
         case = await store_cases.get_case(session, normalize_case_no(case_no))
         if case is None:
-            raise web.HTTPNotFound(text="未找到该信访件。")
+            raise web.HTTPNotFound(text=CASE_NOT_FOUND)
+        if not visibility.can_see_case(principal, case):
+            await refuse(request, session, principal, case)
         await workflow.mark_read(session, case, principal.name, now)
         await store_cases.add_audit(session, actor=principal.name, action="view_case",
                                     case_id=case.id, detail={"remote": request.remote}, now=now)
@@ -178,12 +201,17 @@ async def case_page(
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(200)
         ))
         notifications = await store_notifications.notifications_of(session, case.id)
-        others = [c for c in await store_cases.cases_by_conversation(session, case.conversation_id)
-                  if c.id != case.id]
-        handoff = await store_handoffs.open_handoff(session, case.conversation_id)
+        siblings = await store_cases.cases_by_conversation(session, case.conversation_id)
+        others = [c for c in siblings if c.id != case.id and visibility.can_see_case(principal, c)]
+        # The conversation (transcript, handoff) only when every case filed from it is visible.
+        show_conversation = visibility.can_see_conversation(principal, siblings)
+        handoff = await store_handoffs.open_handoff(session, case.conversation_id) if show_conversation else None
     transcript, transcript_error = None, None
     try:
-        transcript = await read_transcript(app[TRACKER_ENGINE], case.conversation_id)
+        if show_conversation:
+            transcript = await read_transcript(app[TRACKER_ENGINE], case.conversation_id)
+        else:
+            transcript_error = "该对话还涉及本单位以外或需保密的信访件，对话记录不予显示。"
     except TrackerUnavailable:
         transcript_error = "对话记录库暂时无法读取（Rasa 的对话存储尚未建立或不可用）。"
     return await render(request, "console/case.html", {
@@ -225,7 +253,9 @@ async def case_reveal(request: web.Request, principal: Principal) -> web.Respons
     async with app[SESSIONMAKER]() as session:
         case = await store_cases.get_case(session, normalize_case_no(request.match_info["case_no"]))
         if case is None:
-            raise web.HTTPNotFound(text="未找到该信访件。")
+            raise web.HTTPNotFound(text=CASE_NOT_FOUND)
+        if not visibility.can_see_case(principal, case):
+            await refuse(request, session, principal, case)
         numbers = store_cases.reveal_numbers(app[CRYPTO], case)
         await store_cases.add_audit(
             session, actor=principal.name, action="reveal_personal_numbers", case_id=case.id,
@@ -250,7 +280,9 @@ def transition_handler(action: str):
         async with app[SESSIONMAKER]() as session:
             case = await workflow.load_for_update(session, case_no)
             if case is None:
-                raise web.HTTPNotFound(text="未找到该信访件。")
+                raise web.HTTPNotFound(text=CASE_NOT_FOUND)
+            if not visibility.can_see_case(principal, case):
+                await refuse(request, session, principal, case)
             try:
                 # A step the case does not allow now is refused before its fields are read.
                 snapshot = CaseSnapshot.of(case)
@@ -292,6 +324,8 @@ async def notification_resend(request: web.Request, principal: Principal) -> web
         if notification is None:
             raise web.HTTPNotFound(text="未找到该通知。")
         case = await session.get(Case, notification.case_id)
+        if not visibility.can_see_case(principal, case):
+            await refuse(request, session, principal, case)
         queued = await store_notifications.request_resend(session, notification, app[CLOCK]())
         if queued:
             await store_cases.add_audit(session, actor=principal.name, action="notification_resend",

@@ -9,12 +9,15 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
+from bot.console import refs
 from bot.console.keys import TRACKER_ENGINE
 from bot.console.render import attachment, form_data, redirect, render
-from bot.rules.masking import ID_IN_TEXT, MOBILE_IN_TEXT
+from bot.rules.masking import anonymize_numbers_in_text
 from bot.rules.deadlines import local_date
 from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
+from bot.store import visibility
+from bot.store.models import ConversationIndex, NluAnnotation
 from bot.console import training as nlu_review
 from bot.store.transcripts import LOW_CONFIDENCE, TrackerUnavailable, read_transcript, read_user_event
 from bot.rules.roles import Permission, Principal
@@ -32,13 +35,15 @@ EXAMPLE_ID = "11010519491231002X"
 EXAMPLE_MOBILE = "13812345678"
 
 
-def conversation_url(sender_id: str) -> str:
-    return "/console/conversations/view?" + urlencode({"id": sender_id})
+def conversation_url(app: web.Application, sender_id: str) -> str:
+    """The review page of a conversation, by reference (bot/console/refs.py): no page or link
+    shows a conversation id."""
+    return refs.conversation_url(app, sender_id)
 
 
 def anonymize(text: str) -> str:
     """The text with personal numbers replaced by example numbers (for training data)."""
-    return MOBILE_IN_TEXT.sub(EXAMPLE_MOBILE, ID_IN_TEXT.sub(EXAMPLE_ID, text))
+    return anonymize_numbers_in_text(text, EXAMPLE_ID, EXAMPLE_MOBILE)
 
 
 async def conversation_list(request: web.Request, principal: Principal) -> web.Response:
@@ -60,6 +65,7 @@ async def conversation_list(request: web.Request, principal: Principal) -> web.R
         rows, total = await nlu_review.list_conversations(
             session, needs_review=needs_review, with_case=with_case, query=search, page=page,
             per_page=PER_PAGE,
+            scope=visibility.conversation_scope(principal, ConversationIndex.sender_id),
         )
     pages = max(1, -(-total // PER_PAGE))
 
@@ -78,22 +84,40 @@ async def conversation_list(request: web.Request, principal: Principal) -> web.R
         "with_case": with_case,
         "q": search,
         "sync_error": sync_error,
-        "conversation_url": conversation_url,
         "low_confidence": LOW_CONFIDENCE,
     }, principal=principal)
 
 
-def sender_of(value: Any) -> str:
-    sender = (value or "").strip() if isinstance(value, str) else ""
+def sender_of(value: Any, app: web.Application | None = None) -> str:
+    """The conversation a page or form names: by reference (what the console's own links and
+    forms carry), or by its id (a link from elsewhere)."""
+    resolved = refs.resolve_ref(app, value) if app is not None else ""
+    sender = resolved or ((value or "").strip() if isinstance(value, str) else "")
     if not sender or len(sender) > SENDER_MAX:
         raise web.HTTPNotFound(text="未找到该对话。")
     return sender
 
 
+async def require_visible(request: web.Request, principal: Principal, sender: str) -> None:
+    """404 (recorded) for a conversation the caller may not see (bot/store/visibility.py)."""
+    async with request.app[SESSIONMAKER]() as session:
+        cases = await store_cases.cases_by_conversation(session, sender)
+        if visibility.can_see_conversation(principal, cases):
+            return
+        await visibility.record_refusal(
+            session, principal, route=f"{request.method} {request.path}",
+            case=cases[0] if cases else None, now=request.app[CLOCK](),
+            detail={"conversation_id": sender, "case_nos": [c.case_no for c in cases]},
+        )
+        await session.commit()
+    raise web.HTTPNotFound(text="未找到该对话。")
+
+
 async def conversation_view(request: web.Request, principal: Principal) -> web.Response:
-    sender = sender_of(request.query.get("id"))
+    sender = sender_of(request.query.get("c") or request.query.get("id"), request.app)
     app = request.app
     now = app[CLOCK]()
+    await require_visible(request, principal, sender)
     transcript, error = None, None
     try:
         transcript = await read_transcript(app[TRACKER_ENGINE], sender)
@@ -127,13 +151,14 @@ async def conversation_view(request: web.Request, principal: Principal) -> web.R
 
 async def label_turn(request: web.Request, principal: Principal) -> web.StreamResponse:
     form = await form_data(request)
-    sender = sender_of(form.get("sender_id"))
+    sender = sender_of(form.get("sender_id"), request.app)
     intent = (form.get("intent") or "").strip()
-    back = conversation_url(sender) + "#turn-" + quote(form.get("event_id", ""))
+    back = conversation_url(request.app, sender) + "#turn-" + quote(form.get("event_id", ""))
     try:
         event_id = int(form.get("event_id") or "")
     except ValueError:
         raise web.HTTPNotFound(text="未找到该轮对话。") from None
+    await require_visible(request, principal, sender)
     if not nlu_review.valid_intent(intent):
         raise redirect(request, back, "请选择一个有效的意图。")
     app = request.app
@@ -160,7 +185,7 @@ async def label_turn(request: web.Request, principal: Principal) -> web.StreamRe
 
 async def unlabel_turn(request: web.Request, principal: Principal) -> web.StreamResponse:
     form = await form_data(request)
-    sender = sender_of(form.get("sender_id"))
+    sender = sender_of(form.get("sender_id"), request.app)
     try:
         event_id = int(form.get("event_id") or "")
     except ValueError:
@@ -173,22 +198,23 @@ async def unlabel_turn(request: web.Request, principal: Principal) -> web.Stream
                                         case_id=None, detail={"conversation_id": sender,
                                                               "event_id": event_id}, now=now)
         await session.commit()
-    raise redirect(request, conversation_url(sender) + f"#turn-{event_id}", "已取消标注。")
+    raise redirect(request, conversation_url(request.app, sender) + f"#turn-{event_id}", "已取消标注。")
 
 
 async def training(request: web.Request, principal: Principal) -> web.Response:
     async with request.app[SESSIONMAKER]() as session:
-        labels = await nlu_review.all_labels(session)
+        labels = await nlu_review.all_labels(
+            session, scope=visibility.conversation_scope(principal, NluAnnotation.sender_id))
     return await render(request, "console/training.html", {
         "labels": labels,
-        "conversation_url": conversation_url,
     }, principal=principal)
 
 
 async def training_export(request: web.Request, principal: Principal) -> web.StreamResponse:
     now = request.app[CLOCK]()
     async with request.app[SESSIONMAKER]() as session:
-        labels = await nlu_review.all_labels(session)
+        labels = await nlu_review.all_labels(
+            session, scope=visibility.conversation_scope(principal, NluAnnotation.sender_id))
         await store_cases.add_audit(session, actor=principal.name, action="nlu_export", case_id=None,
                                     detail={"examples": len(labels)}, now=now)
         await session.commit()

@@ -7,6 +7,7 @@ The citizen side files the request with ``POST /api/v1/handoffs`` (see bot/api/h
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
@@ -18,11 +19,12 @@ from bot.console.render import form_data, local_dt, mask_numbers, redirect, rend
 from bot.rules.jurisdiction import load_jurisdiction
 from bot.store import cases as store_cases
 from bot.store import handoffs as store
+from bot.store import visibility
 from bot.store.models import Handoff
 from bot.store.transcripts import TrackerUnavailable, read_transcript
 from bot.rules.roles import Permission, Principal
 from bot.web.errors import json_response
-from bot.web.keys import CLOCK, SESSIONMAKER
+from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,48 @@ def release_text() -> str:
             "或说「查一下我的信访件」查询办理进度。")
 
 
+def idle_return_text() -> str:
+    return ("工作人员暂时未能继续回复，本次人工服务已结束，智能助手将继续为您服务。"
+            "如仍需人工帮助，请再次说「转人工」。")
+
+
+async def return_idle_conversations(app: web.Application) -> int:
+    """Hand back to the assistant every taken conversation without staff activity for
+    HANDOFF_IDLE_MINUTES (checked whenever the console lists or shows handoffs). Each is
+    claimed by one conditional UPDATE, so two staff pages never return it twice; when Rasa
+    cannot be reached it stays taken and is tried again next time. Returns how many."""
+    now = app[CLOCK]()
+    idle = timedelta(minutes=app[SETTINGS].handoff_idle_minutes)
+    async with app[SESSIONMAKER]() as session:
+        ids = await store.idle_handoffs(session, now, idle)
+    returned = 0
+    for handoff_id in ids:
+        async with app[SESSIONMAKER]() as session:
+            handoff = await store.claim_idle(session, handoff_id, now, idle)
+            if handoff is None:
+                continue
+            conversation = handoff.conversation_id
+            metadata = {"handoff_id": handoff_id, "source": "staff"}
+            try:
+                await app[RASA].append_events(
+                    conversation, [{"event": "resume"}, bot_event(idle_return_text(), metadata)]
+                )
+            except RasaError as exc:
+                await session.rollback()
+                log.warning("handoff %s: idle return failed: %s", handoff_id, exc)
+                continue
+            cases = await store_cases.cases_by_conversation(session, conversation)
+            await store_cases.add_audit(
+                session, actor=store.IDLE_CLOSER, action="handoff_idle_return",
+                case_id=cases[0].id if cases else None,
+                detail={"handoff": handoff_id, "conversation_id": conversation}, now=now,
+            )
+            await session.commit()
+            returned += 1
+            log.info("handoff %s: returned to the assistant after %s idle", handoff_id, idle)
+    return returned
+
+
 def dismiss_text() -> str:
     j = load_jurisdiction()
     return (f"很抱歉，工作人员暂时无法在线接入。您可以拨打{j.hotline}（{j.reception_hours}）"
@@ -51,22 +95,38 @@ def staff_display(request: web.Request, principal: Principal) -> str:
     return staff[1].display_name if staff else principal.name
 
 
-async def _load(request: web.Request, session) -> Handoff:
+HANDOFF_NOT_FOUND = "未找到该人工服务请求。"
+
+
+async def _load(request: web.Request, session, principal: Principal) -> Handoff:
+    """The handoff of the URL; 404 when unknown or outside the caller's scope (then recorded:
+    a handoff is visible when its conversation is, bot/store/visibility.py)."""
     try:
         handoff_id = int(request.match_info["handoff_id"])
     except ValueError:
-        raise web.HTTPNotFound(text="未找到该人工服务请求。") from None
+        raise web.HTTPNotFound(text=HANDOFF_NOT_FOUND) from None
     handoff = await store.get_handoff(session, handoff_id)
     if handoff is None:
-        raise web.HTTPNotFound(text="未找到该人工服务请求。")
+        raise web.HTTPNotFound(text=HANDOFF_NOT_FOUND)
+    cases = await store_cases.cases_by_conversation(session, handoff.conversation_id)
+    if not visibility.can_see_conversation(principal, cases):
+        await visibility.record_refusal(
+            session, principal, route=f"{request.method} {request.path}",
+            case=cases[0] if cases else None, now=request.app[CLOCK](),
+            detail={"handoff": handoff_id, "case_nos": [c.case_no for c in cases]},
+        )
+        await session.commit()
+        raise web.HTTPNotFound(text=HANDOFF_NOT_FOUND)
     return handoff
 
 
 async def handoff_list(request: web.Request, principal: Principal) -> web.Response:
+    await return_idle_conversations(request.app)
     async with request.app[SESSIONMAKER]() as session:
-        open_ = await store.list_handoffs(session)
+        scope = visibility.conversation_scope(principal, Handoff.conversation_id)
+        open_ = await store.list_handoffs(session, scope=scope)
         recent = list(await session.scalars(
-            select(Handoff).where(Handoff.status == store.CLOSED)
+            select(Handoff).where(Handoff.status == store.CLOSED, *scope)
             .order_by(Handoff.closed_at.desc()).limit(20)
         ))
     return await render(request, "console/handoffs.html", {
@@ -77,8 +137,9 @@ async def handoff_list(request: web.Request, principal: Principal) -> web.Respon
 async def handoff_view(request: web.Request, principal: Principal, *, error: str | None = None,
                        status: int = 200) -> web.Response:
     app = request.app
+    await return_idle_conversations(app)
     async with app[SESSIONMAKER]() as session:
-        handoff = await _load(request, session)
+        handoff = await _load(request, session, principal)
         cases = await store_cases.cases_by_conversation(session, handoff.conversation_id)
         await store_cases.add_audit(
             session, actor=principal.name, action="view_transcript",
@@ -100,6 +161,8 @@ async def handoff_view(request: web.Request, principal: Principal, *, error: str
         "labels": store.HANDOFF_STATUS_LABELS,
         "error": error,
         "mine": handoff.taken_by == principal.name,
+        # A supervisor may hand back a conversation another officer took.
+        "supervisor": principal.can(Permission.CASE_APPROVE),
     }, principal=principal, status=status)
 
 
@@ -114,7 +177,7 @@ async def handoff_events(request: web.Request, principal: Principal) -> web.Resp
     except ValueError:
         after = 0
     async with request.app[SESSIONMAKER]() as session:
-        handoff = await _load(request, session)
+        handoff = await _load(request, session, principal)
     try:
         turns = await read_transcript(request.app[TRACKER_ENGINE], handoff.conversation_id,
                                       after_id=after)
@@ -144,14 +207,14 @@ async def _act(request: web.Request, principal: Principal, action: str) -> web.S
     now = app[CLOCK]()
     rasa = app[RASA]
     async with app[SESSIONMAKER]() as session:
-        handoff = await _load(request, session)
+        handoff = await _load(request, session, principal)
         handoff_id = handoff.id
         location = f"/console/handoffs/{handoff_id}"
         conversation = handoff.conversation_id
         metadata = {"handoff_id": handoff_id, "source": "staff"}
         try:
             if action == "take":
-                store.take(handoff, principal.name, now)
+                await store.take(session, handoff, principal.name, now)
                 events = [{"event": "pause"},
                           bot_event(take_text(), {**metadata, "officer": staff_display(request, principal)})]
                 message = "已接入对话，智能助手已暂停应答。"
@@ -162,11 +225,14 @@ async def _act(request: web.Request, principal: Principal, action: str) -> web.S
                     raise store.HandoffError("请输入回复内容。")
                 if len(text) > REPLY_MAX:
                     raise store.HandoffError(f"回复不能超过{REPLY_MAX}个字。")
+                store.touch(handoff, now)
                 events = [bot_event(OFFICER_PREFIX + text,
                                     {**metadata, "officer": staff_display(request, principal)})]
                 message = "已发送。"
             elif action == "release":
-                store.ensure_active(handoff, principal.name)
+                # The officer who took it, or a supervisor (e.g. when that officer has left).
+                store.ensure_may_release(handoff, principal.name,
+                                         supervisor=principal.can(Permission.CASE_APPROVE))
                 store.close(handoff, principal.name, now)
                 events = [{"event": "resume"}, bot_event(release_text(), metadata)]
                 message = "已交还智能助手。"

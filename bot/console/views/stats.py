@@ -12,7 +12,7 @@ from bot.console.render import attachment, render
 from bot.rules.deadlines import local_date
 from bot.rules.roles import Permission, Principal
 from bot.store import cases as store_cases
-from bot.store import reporting
+from bot.store import reporting, visibility
 from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
 
 
@@ -22,18 +22,22 @@ def period_of(request: web.Request) -> reporting.Period:
     return reporting.parse_period(request.query.get("from"), request.query.get("to"), today)
 
 
-async def build_report(request: web.Request, start: date, end: date) -> reporting.Report:
+async def build_report(
+    request: web.Request, start: date, end: date, principal: Principal
+) -> reporting.Report:
+    """The figures of the cases ``principal`` may see (their unit; the 信访局: all)."""
     async with request.app[SESSIONMAKER]() as session:
         return await reporting.period_report(
             session, start, end, today=local_date(request.app[CLOCK]()),
             due_soon_days=request.app[SETTINGS].due_soon_days,
+            scope=visibility.case_scope(principal),
         )
 
 
 async def stats_page(request: web.Request, principal: Principal) -> web.Response:
     period = period_of(request)
     start, end, error = period.start, period.end, period.problem
-    report = await build_report(request, start, end)
+    report = await build_report(request, start, end, principal)
     today = local_date(request.app[CLOCK]())
     presets = {
         "本月": (today.replace(day=1), today),
@@ -53,7 +57,7 @@ async def stats_csv(request: web.Request, principal: Principal) -> web.StreamRes
     key = request.match_info["table"]
     period = period_of(request)
     start, end = period.start, period.end
-    report = await build_report(request, start, end)
+    report = await build_report(request, start, end, principal)
     table = report.tables.get(key)
     if table is None:
         raise web.HTTPNotFound(text="没有这张统计表。")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -18,8 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # Staff activity in a taken conversation, for its return to the assistant when idle.
+    with op.batch_alter_table("handoffs") as batch:
+        batch.add_column(sa.Column("last_activity_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("handoffs") as batch:
+        batch.drop_column("last_activity_at")
