@@ -16,12 +16,9 @@ what is tested is what runs. It works in both Python environments (``.venv/rasa`
 ``rasa``, ``.venv/app`` the rest) and needs only what both have: psycopg2, redis, SQLAlchemy,
 ``bot.settings`` and ``bot.ops`` (waiting, databases, env files).
 
-Each process is started with only its own secrets (``bot.ops.process_environ``): a shared env
-file does not give the Rasa server the case store's keys, nor the action server any store.
-
-Each process is checked by its own settings (``bot.settings``: back office, action server,
-channels), which refuse development and too short secrets the same way everywhere; this file
-adds what the profile needs besides: PostgreSQL, Redis, a trained model.
+Each process is checked by its own settings (``bot.settings``), which refuse development and
+too short secrets the same way everywhere, and started with only its own secrets
+(``bot.ops.process_environ``); this file adds what the profile needs: PostgreSQL, Redis, a model.
 
 Configuration comes from environment variables (README, "Running in production"). When
 ``PROD_ENV_FILE`` names a file of ``KEY=VALUE`` lines, it is read first; variables already
@@ -63,9 +60,8 @@ from bot.settings.common import ProcessSettings, refusal  # noqa: E402
 
 ENDPOINTS = ROOT / "deploy" / "endpoints.prod.yml"
 CREDENTIALS = ROOT / "deploy" / "credentials.prod.yml"
-# socket.io (the web chat page) is served by single-worker Rasa processes: an engine.io
-# session lives in the memory of one process, so its requests must all reach that process
-# (one worker per process, and sticky sessions across replicas at the load balancer).
+# socket.io is served by single-worker Rasa processes: an engine.io session lives in one
+# process's memory (one worker each, sticky sessions across replicas at the load balancer).
 SOCKETIO_CREDENTIALS = ROOT / "deploy" / "credentials.socketio.yml"
 ROLES = ("rasa", "actions", "backoffice")
 # Each process's settings, read from the profile's environment ("rasa" runs the channels).
