@@ -20,8 +20,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import texts
-from actions.common import user_turns
-from actions.safety import safety_first
+from actions.common import latest_text, user_turns
+from actions.procedures import explain_procedure, is_payload
+from actions.safety import petition_in_progress, safety_first
+from bot.rules.procedures import detect_procedure
 
 MAX_CHOICES = 3
 MIN_SCORE = 0.05
@@ -82,6 +84,12 @@ class ActionClarify(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         if safety_first(dispatcher, tracker):
+            return []
+        # The precise phrases of another lawful procedure (a judgment, an arbitration, a
+        # village secretary's embezzlement) decide even when the classifier cannot.
+        match = None if is_payload(tracker.latest_message) else detect_procedure(latest_text(tracker))
+        if match is not None:
+            explain_procedure(dispatcher, match, petition_in_progress(tracker))
             return []
         choices = [] if just_clarified(tracker) else candidates(tracker.latest_message or {})
         if not choices:

@@ -314,6 +314,21 @@ async def test_uncertain_understanding_offers_the_likely_questions(domain) -> No
     assert buttons[0]["payload"] == "/query_status" and buttons[-1]["payload"] == "/nlu_fallback"
 
 
+async def test_words_of_another_procedure_decide_when_the_classifier_cannot(domain) -> None:
+    """Uncertain between a petition and 纪检监察: the precise phrase (a village secretary's
+    embezzlement) gets the 纪检监察 explanation, not a choice of questions."""
+    tracker = make_tracker(domain, text="我们村支书贪污了修路的钱，村民都知道", intent="nlu_fallback",
+                           active_loop=None)
+    tracker.latest_message.update(
+        parse_with([("nlu_fallback", 0.45), ("file_petition", 0.44), ("procedure_discipline", 0.41)], [])
+    )
+    dispatcher = CollectingDispatcher()
+    await ActionClarify().run(dispatcher, tracker, domain)
+    reply = "\n".join(m.get("text") or "" for m in dispatcher.messages)
+    assert "12388" in reply and "纪检监察" in reply and "第三十条" in reply
+    assert "您是想问下面哪一个" not in reply
+
+
 async def test_then_a_plain_fallback_with_the_hotline(domain) -> None:
     history = turn("复那个怎么弄", "nlu_fallback", ["action_clarify"])
     tracker = tracker_after(domain, history, "/nlu_fallback", "nlu_fallback", active_loop=None)
