@@ -13,6 +13,7 @@ import re
 import socket
 import threading
 
+from tests.production.netfault import _close
 from tests.support.stack import free_port
 
 
@@ -95,14 +96,3 @@ class ActionAnswerDropper:
         finally:
             _close(client)
             _close(upstream)
-
-
-def _close(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    try:
-        sock.close()
-    except OSError:
-        pass
