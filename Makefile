@@ -40,7 +40,7 @@ help:
 	@echo "make run     set up, train if needed, migrate, start Rasa :5005, actions :5055, back office :8080 (SQLite)"
 	@echo "make test    set up and run every test suite (what CI runs)"
 	@echo "make run-prod  the production profile on the local PostgreSQL and Redis (README)"
-	@echo "make bench   load test of the production profile vs Rasa's defaults, NLU scores"
+	@echo "make bench   load test of the production profile vs Rasa's defaults, NLU scores, conversation figures"
 	@echo "make model   train the model when none matches config/domain/data"
 	@echo "make lock    re-lock requirements/*.txt from requirements/*.in"
 	@echo "make intents regenerate the console's intent list (bot/console/intents.yml) from domain.yml"
@@ -153,6 +153,8 @@ bench: setup model
 	$(MAKE) --no-print-directory model MODEL_CONFIG=$(BENCH_CONFIG)
 	MODEL_PATH=$(MODEL) RASA_BIN=$(RASA) APP_PY=$(APP_PY) $(APP_PY) -m bench.run \
 	  --model $(MODEL) --default-model $$($(PY310) scripts/model.py path --config $(BENCH_CONFIG)) $(BENCH_ARGS)
+	@# the conversation corpus (turns per petition, re-asks) and the emergency set, one SQLite stack
+	MODEL_PATH=$(MODEL) RASA_BIN=$(RASA) APP_PY=$(APP_PY) $(APP_PY) -m bench.dialogues --json results/bench/dialogues.json
 
 clean:
 	rm -rf results test-artifacts .pytest_cache

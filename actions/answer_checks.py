@@ -36,14 +36,14 @@ from bot.rules.petition import (
     parse_yes_no,
 )
 from bot.rules.phone import check_contact
-from bot.rules.text import tidy_text
+from bot.rules.text import spelled_digits_to_arabic, tidy_text
 
 from actions import texts
 
 # PIPL 第31条: personal information of a child under 14 needs a parent's or guardian's consent.
 GUARDIAN_AGE = 14
 # "I have no 证件 / won't give it" while the number is asked: no number (第19条 does not need one).
-NO_DOCUMENT_WORDS = ("没有证件", "没证件", "不想提供", "不想给", "不方便提供", "不提供", "不愿意提供", "不填")
+NO_DOCUMENT_WORDS = ("没有证件", "没证件", "不想提供", "不想给", "不方便提供", "不提供", "不愿意提供", "不填", "不给")
 
 UNSURE_WORDS = ("不清楚", "不知道", "不确定", "说不清", "不太清楚")
 NONE_WORDS = ("无", "没有", "没", "不知道", "不清楚", "没有具体对象", "没有具体的人")
@@ -68,7 +68,8 @@ def _from_check(slot: str, check: Any) -> AnswerOutcome:
 
 
 def _as_text(raw: Any) -> str:
-    return tidy_text(raw if isinstance(raw, str) else "")
+    """The answer as text, digits half-width and Arabic ("３３０１…", "幺三八…")."""
+    return spelled_digits_to_arabic(tidy_text(raw if isinstance(raw, str) else ""))
 
 
 def _as_bool(raw: Any) -> bool | None:
@@ -84,8 +85,8 @@ def _unclear(slot: str, text_key: str = "validation.unclear_yes_no") -> AnswerOu
 
 def check_pi_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
-    if value is None:
-        return AnswerOutcome(False, message=texts.text("consent.unclear"), buttons=texts.buttons("consent"))
+    if value is None:  # the form asks again, in one short sentence (ActionAskPiConsent)
+        return AnswerOutcome(False)
     if value:
         return AnswerOutcome(True, {"pi_consent": True})
     return AnswerOutcome(True, {"pi_consent": False, "intake_status": "declined", "requested_slot": None})
@@ -100,8 +101,8 @@ NO_ID = {"id_number": NOT_PROVIDED, "id_type": NO_DOCUMENT, "guardian_consent": 
 
 def check_id_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     """The separate consent for the 证件号码, sensitive personal information (PIPL 第29条)."""
-    value = _as_bool(raw)
     text = _as_text(raw)
+    value = False if any(w in text for w in NO_DOCUMENT_WORDS) and not any(c.isdigit() for c in text) else _as_bool(raw)
     if value is None and sum(c.isalnum() and c.isascii() for c in text) >= 6:
         # Answering the question with the number is the explicit act of consent for it; a
         # number of the wrong form is explained and the number asked for again.

@@ -38,6 +38,7 @@ INTERRUPTION_INTENTS = frozenset(
         "bot_identity",
         "ask_official",
         "insult",
+        "data_request",
     }
 )
 INTERRUPTION_CONFIDENCE = 0.6
@@ -83,6 +84,8 @@ INTERRUPTION_HANDLERS = frozenset(
 )
 
 CANCEL_CONFIRM_UTTERANCE = "utter_ask_cancel_confirm"
+# Questions inside the form whose yes/no is not an answer to the form's question.
+CONFIRMATION_ACTIONS = frozenset({CANCEL_CONFIRM_UTTERANCE, "action_data_request"})
 
 
 
@@ -141,8 +144,8 @@ def is_answer_to(tracker: Tracker, slot: str) -> bool:
 
     if tracker.get_slot("requested_slot") != slot:
         return False
-    if previous_bot_action(tracker) == CANCEL_CONFIRM_UTTERANCE:
-        return False
+    if previous_bot_action(tracker) in CONFIRMATION_ACTIONS:
+        return False  # the reply to "really cancel?" / "delete what is held?"
     raw = (tracker.latest_message or {}).get("text") or ""
     typed = not raw.startswith("/")
     repeated = typed and repeats_after_interruption(tracker)
@@ -150,6 +153,8 @@ def is_answer_to(tracker: Tracker, slot: str) -> bool:
         return False  # safety first: the emergency numbers before any question
     if typed and is_well_formed_answer(slot, raw):
         return True  # "XF2026000123" answers the case-number question, whatever the intent
+    if typed and declines_document(slot, raw):
+        return True  # "算了，不提供了" at the 证件 question declines the number, it cancels nothing
     intent, confidence = latest_intent(tracker)
     if intent == "faq" and typed and ANSWERING_INTENTS.get(slot) == STORY_INTENTS and not is_question(raw):
         return True  # "前年反映过，后来又复查复核了" tells the story: a policy question asks
@@ -168,6 +173,13 @@ INTERRUPTION_HANDLED = frozenset(
     {"emergency", "prohibited_action", "visit_escalation", "ask_jurisdiction", "bot_identity",
      "ask_official", "insult"}
 ) | STORY_INTENTS
+
+
+def declines_document(slot: str, text: str) -> bool:
+    """Whether ``text`` declines the 证件号码 asked by ``slot`` ("不给了", "不提供")."""
+    from actions.answer_checks import NO_DOCUMENT_WORDS
+
+    return slot in ("id_consent", "id_number") and any(w in text for w in NO_DOCUMENT_WORDS)
 
 
 def user_turns(tracker: Tracker) -> list[tuple[dict[str, Any], list[str]]]:

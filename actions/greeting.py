@@ -18,4 +18,6 @@ class ActionGreet(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(text=texts.text("greet"))
+        if tracker.get_slot("intake_status") == "paused":
+            dispatcher.utter_message(text=texts.text("session.unfinished"))
         return []

@@ -8,20 +8,24 @@ from abc import ABC, abstractmethod
 from typing import Any, Mapping
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.rules.case_numbers import find_case_no
 from bot.rules.categories import category_names, infer_categories
 from bot.rules.jurisdiction import load_jurisdiction, resolve_place
 from bot.rules.fields import BY_SLOT, FIELDS, FORM_SLOTS, NOT_GIVEN_VALUES, correctable_slots
+from bot.rules.petition import is_question
 from bot.rules.text import tidy_text
+from bot.rules.understanding import Understanding, asks_who_handles, understand
 
 from actions import texts
-from actions.procedures import described_text, divert_opening
+from actions.procedures import described_text, divert_opening, handler_answer
 from actions.answer_checks import CHECKS, AnswerOutcome, check_slot
 from actions.filing import filed_events, find_lost_filing
 from actions.common import (
+    declines_document,
     inform_payload,
     is_answer_to,
     latest_entity,
@@ -29,7 +33,21 @@ from actions.common import (
     latest_text,
     yes_no_from_message,
 )
+from actions.safety import safety_first
 from actions.summary import render_summary
+from actions.understanding import (
+    PENDING_SLOT,
+    RELEASE_MESSAGES,
+    STORY_KEEPING_SLOTS,
+    heard,
+    leading_yes_no,
+    merged_pending,
+    other_pieces,
+    release_pending,
+    split_pieces,
+    understood_line,
+    with_story,
+)
 
 # Everything that belongs to one petition in progress (cleared on cancel, decline, filing).
 PETITION_STATE_SLOTS = FORM_SLOTS + tuple(f.slot for f in FIELDS if not f.asked) + (
@@ -38,11 +56,16 @@ PETITION_STATE_SLOTS = FORM_SLOTS + tuple(f.slot for f in FIELDS if not f.asked)
     "failed_attempts",
     "intake_status",
     "submission_key",
+    "pending_answers",
 )
 YES_NO_SLOTS = frozenset(f.slot for f in FIELDS if f.kind == "bool")
 # Slots whose answer may come from a button that sets an entity.
 ENTITY_SLOTS = {"place": "place", "category": "category", "review_stage": "review_stage"}
 MAX_FAILURES = 3
+NAME_MAX_LEFTOVER = 8
+# Questions whose piece is the better answer even alone ("我叫王建华，是西溪街道的居民" -> 王建华);
+# the free texts keep the whole message when nothing else is in it.
+OWN_PIECE_SLOTS = frozenset({"petitioner_name", "id_number", "phone", "address", "place"})
 
 # Openers that say "I want to petition" without saying what about.
 GENERIC_OPENERS = re.compile(
@@ -57,10 +80,23 @@ def reset_petition() -> list[EventType]:
     return [SlotSet(slot, None) for slot in PETITION_STATE_SLOTS]
 
 
+# Words about the registration itself, not the matter ("我想了想，还是同意吧，帮我登记").
+ABOUT_REGISTERING = re.compile(
+    r"我?(?:想了想|考虑了一下|考虑好了|再想想)|还是|同意|愿意|帮我|给我|我要|我想|登记|一下|重新|吧|了|啊|呀|[，,。.！!？?\s]"
+)
+
+
+def has_content(text: str) -> bool:
+    """Whether anything but punctuation and fillers is left ("，谢谢" is not)."""
+    return len(re.sub(r"[\W_]|谢谢|好的|麻烦了|吧|啊|呀|了", "", text or "")) >= 2
+
+
 def opening_description(text: str) -> str | None:
     """The citizen's own description of the matter, if the message contains one."""
     text = tidy_text(text)
     remainder = GENERIC_OPENERS.sub("", text, count=1)
+    if len(ABOUT_REGISTERING.sub("", remainder)) < 4:
+        return None
     return text if len(remainder) >= 10 else None
 
 
@@ -78,6 +114,21 @@ class ActionStartIntake(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        intent, _ = latest_intent(tracker)
+        if intent == "inform" and not tracker.latest_message.get("text", "").startswith("/"):
+            # An answer with no question asked: it starts a petition when it carries the matter
+            # or the citizen's details; a bare "好的" or number is told how to start.
+            found = understand(latest_text(tracker))
+            if find_case_no(latest_text(tracker)):
+                # "帮我查一下 xf 2026 000 789 办到哪了" read as an answer: a lookup, not a petition
+                dispatcher.utter_message(
+                    text=texts.text("status.case_no_outside_lookup"), buttons=texts.buttons("status.case_no_outside_lookup")
+                )
+                return [FollowupAction("action_listen")]
+            if not found.answers and not found.story:
+                if not safety_first(dispatcher, tracker):
+                    dispatcher.utter_message(text=texts.text("inform_outside_form"))
+                return [FollowupAction("action_listen")]
         # A petition confirmed before may have been filed without the answer arriving: tell
         # its case number first instead of dropping it (actions/filing.py).
         lost = await find_lost_filing(tracker)
@@ -94,11 +145,27 @@ class ActionStartIntake(Action):
             return events + diverted
         description = opening_description(text) if text else None
         if description:
-            events.append(SlotSet("facts", description[:2000]))
+            found = understand(description)
+            # Personal details in the opening wait for the consent notice (actions/understanding.py).
+            # (the place is taken below, with the explanation of a place outside the area)
+            pieces = {s: v for s, v in found.answers.items() if s in FORM_SLOTS and s != "place"}
+            if pieces:
+                events.append(SlotSet(PENDING_SLOT, pieces))
+            story = found.story if found.answers else description
+            if story:
+                events.append(SlotSet("facts", story[:2000]))
             guesses = infer_categories(description)
             if guesses:
                 events.append(SlotSet("category_guess", guesses[0][0]))
-            place = resolve_place(description)
+            if asks_who_handles(description):
+                # "这个事情找谁": who handles it first, then the registration goes on
+                slots = {"facts": story, "category_guess": guesses[0][0] if guesses else None}
+                dispatcher.utter_message(text=handler_answer(description, slots))
+            place = resolve_place(story or description)
+            if place.status not in ("in", "out") and story:
+                # the place said with the name ("我是文新街道的李秀英"), not the home address
+                address = found.answers.get("address")
+                place = resolve_place(description.replace(address, "") if address else description)
             if place.status == "in" and place.subdivision:
                 events.append(SlotSet("place", place.subdivision))
             elif place.status == "out" and place.outside_area:
@@ -121,14 +188,61 @@ class ValidatePetitionForm(FormValidationAction):
     def name(self) -> str:
         return "validate_petition_form"
 
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        before = dict(tracker.slots)
+        events = await super().run(dispatcher, tracker, domain)
+        after = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+        line = understood_line(before, after, before.get("requested_slot"))
+        if line:
+            dispatcher.utter_message(text=line)
+        return events
+
     # --- extraction ---------------------------------------------------------------------
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        """The answer to the question asked, and every other piece of the message
+        (actions/understanding.py): open questions it answers, held personal details,
+        more of the story."""
         slot = tracker.get_slot("requested_slot")
         if slot not in FORM_SLOTS or not is_answer_to(tracker, slot):
             return []
-        return [SlotSet(slot, self.raw_answer(slot, tracker))]
+        found = heard(tracker)
+        text = latest_text(tracker)
+        if not found and asks_who_handles(text) and is_question(text):
+            # "这个事情找谁啊": answered first, then the same question again
+            answer_text = handler_answer(text, tracker.slots)
+            dispatcher.utter_message(text=f"{answer_text}\n{texts.text('jurisdiction_question.in_form')}")
+            return []
+        pieces = other_pieces(found, slot, tracker.slots)
+        answer = self.raw_answer(slot, tracker)
+        if slot in found.answers and (pieces or found.story or slot in OWN_PIECE_SLOTS):
+            answer = found.answers[slot]  # this question's own piece, without the words around it
+        elif (pieces or found.story) and slot in YES_NO_SLOTS and not (
+            slot == "id_consent" and "id_number" in pieces
+        ):
+            answer = leading_yes_no(text)  # only a yes or no said in words, not one guessed from a story
+        elif slot == "petitioner_name" and pieces and 2 <= len(found.rest) <= NAME_MAX_LEFTOVER:
+            answer = found.rest  # "陈志明 3301… 1370… 家住…": the name is what is left
+        elif pieces and slot not in found.answers and not has_content(found.rest) and not (
+            slot == "id_consent" and "id_number" in pieces  # giving the number is the consent
+        ):
+            answer = None  # it answered other questions only ("13812345678" when the 证件 is asked)
+        elif (pieces or found.story) and slot not in STORY_KEEPING_SLOTS and slot not in YES_NO_SLOTS:
+            answer = found.rest or None  # the free text left once the pieces are out
+        now, held = split_pieces(pieces, tracker.slots)
+        events: list[EventType] = [SlotSet(s, v) for s, v in now.items()]
+        if held:
+            events.append(SlotSet(PENDING_SLOT, merged_pending(tracker.slots, held)))
+        if slot in STORY_KEEPING_SLOTS and found.story:
+            facts = with_story(tracker.slots, found.story)
+            if facts:
+                events.append(SlotSet("facts", facts))
+        if answer is not None and answer != "":
+            events.append(SlotSet(slot, answer))
+        return events
 
     @staticmethod
     def raw_answer(slot: str, tracker: Tracker) -> Any:
@@ -138,7 +252,11 @@ class ValidatePetitionForm(FormValidationAction):
             if value is not None:
                 return value
         if slot in YES_NO_SLOTS or slot == "category":
+            if declines_document(slot, latest_text(tracker)):
+                return False  # "这个，嗯，先不给了": a no, whatever a stray 嗯 suggests
             value = yes_no_from_message(tracker)
+            if value is None:
+                value = leading_yes_no(latest_text(tracker))
             if slot == "category":
                 return True if value is True else latest_text(tracker)
             return value if value is not None else latest_text(tracker)
@@ -152,19 +270,34 @@ class ValidatePetitionForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         updates: dict[str, Any] = {}
+        found = heard(tracker)
         for slot, value in tracker.slots_to_validate().items():
             if slot == "summary_confirmed":
                 result = self.validate_summary(value, dispatcher, tracker)
+            elif slot == PENDING_SLOT:
+                result = {PENDING_SLOT: value}
             elif slot in CHECKS and value is not None:
-                result = self.validate_answer(slot, value, dispatcher, tracker)
+                result = self.validate_answer(slot, value, dispatcher, tracker, found)
             else:
                 continue
             updates.update(result)
             tracker.slots.update(result)
+        if updates.get("facts") and not tracker.get_slot("category_guess") and not tracker.get_slot("category"):
+            # the matter told after the opening: its likely category is proposed too
+            guesses = infer_categories(updates["facts"])
+            if guesses:
+                updates["category_guess"] = guesses[0][0]
+                tracker.slots["category_guess"] = guesses[0][0]
+        released = release_pending(tracker.slots)
+        for message in released.pop(RELEASE_MESSAGES, ()):
+            dispatcher.utter_message(text=message)
+        updates.update(released)
+        tracker.slots.update(released)
         return [SlotSet(slot, value) for slot, value in updates.items()]
 
     def validate_answer(
-        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+        self, slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
+        found: Understanding | None = None,
     ) -> dict[str, Any]:
         answered = tracker.get_slot("requested_slot") == slot
         if not answered and isinstance(value, str) and value in NOT_GIVEN_VALUES:
@@ -172,7 +305,10 @@ class ValidatePetitionForm(FormValidationAction):
         outcome = check_slot(slot, value, tracker.slots)
         if outcome.ok and not answered:
             # A value given earlier, checked again when the form resumes: it must not reset what
-            # later answers decided (e.g. the 复核 follow-ups of a review stage).
+            # later answers decided (e.g. the 复核 follow-ups of a review stage). A piece of this
+            # very message says what it implies (the representatives rule for a group).
+            if outcome.message and found is not None and slot in found.answers:
+                dispatcher.utter_message(text=outcome.message)
             kept = {k: v for k, v in outcome.updates.items() if k == slot or tracker.get_slot(k) is None}
             return {k: v for k, v in kept.items() if k != "requested_slot"}
         if outcome.ok:
@@ -183,6 +319,10 @@ class ValidatePetitionForm(FormValidationAction):
                 return {**outcome.updates, "failed_attempts": attempts}
             return dict(outcome.updates)
         if not answered:  # a value carried over from the opening message: just ask for it
+            return {slot: None}
+        if slot == "pi_consent" and found is not None and (found.story or found.answers):
+            # The matter or personal details told instead of a yes/no: kept (above), no error;
+            # the consent question is asked again in one short sentence.
             return {slot: None}
         return self._fail(slot, outcome, dispatcher, tracker)
 
@@ -270,10 +410,24 @@ class AskSlotAction(Action, ABC):
 
 
 class ActionAskPiConsent(AskSlotAction):
+    """The full notice once per petition; asked again, one short sentence with its link."""
+
     slot = "pi_consent"
 
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
-        dispatcher.utter_message(text=texts.text("consent"), buttons=texts.buttons("consent"))
+        key = "consent.again" if notice_shown(tracker) else "consent"
+        dispatcher.utter_message(text=texts.text(key), buttons=texts.buttons(key))
+
+
+def notice_shown(tracker: Tracker) -> bool:
+    """Whether the full consent notice was shown since this petition started."""
+    opening = texts.text("consent").splitlines()[0]
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_start_intake":
+            return False
+        if event.get("event") == "bot" and (event.get("text") or "").startswith(opening):
+            return True
+    return False
 
 
 class ActionAskPlace(AskSlotAction):

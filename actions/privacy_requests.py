@@ -5,9 +5,9 @@
   (then anonymised, ``python -m bot purge``); the citizen is told so and how to ask staff
   (hotline, reception place, or 「转人工」).
 - Nothing was filed: the assistant lists what this conversation holds (the answers given so
-  far, numbers masked) and offers to delete it (buttons). Outside a form only: during the
-  petition form every message is taken as the answer to its question (「取消」 first). On
-  confirmation the back office
+  far, numbers masked) and offers to delete it (buttons), during the petition form too (the
+  form waits for the answer, then goes on, or ends after the deletion). On confirmation the
+  back office
   overwrites the conversation's stored texts and answers (``POST /conversations/{id}/erase``)
   and the answers are emptied here. Texts: ``privacy_request.*`` in actions/prompts.yml.
 """
@@ -29,6 +29,7 @@ from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
 from actions.common import log_tag
 from actions.intake import reset_petition
+from actions.understanding import PENDING_SLOT
 
 logger = logging.getLogger(__name__)
 
@@ -73,7 +74,10 @@ class ActionDataRequest(Action):
                 buttons=texts.buttons("privacy_request.filed"),
             )
             return []
-        lines = held_lines(tracker.current_slot_values())
+        slots = tracker.current_slot_values()
+        # details told before consent, held for the form (actions/understanding.py), are held too
+        pending = {k: v for k, v in (slots.get(PENDING_SLOT) or {}).items() if slots.get(k) is None}
+        lines = held_lines({**slots, **pending})
         held = "\n".join(lines) if lines else texts.text("privacy_request.nothing_registered")
         dispatcher.utter_message(
             text=texts.text("privacy_request.held", held=held),
@@ -118,5 +122,6 @@ class ActionDataKeep(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(text=texts.text("privacy_request.kept"))
+        in_form = (tracker.active_loop or {}).get("name") == "petition_form"
+        dispatcher.utter_message(text=texts.text("privacy_request.kept_in_form" if in_form else "privacy_request.kept"))
         return []

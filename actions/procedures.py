@@ -8,7 +8,7 @@ file it here anyway with a "/file_petition" button. Texts: actions/prompts.yml.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction
@@ -23,7 +23,10 @@ from bot.rules.procedures import (
     opening_procedure,
     referral_bodies,
 )
-from bot.rules.jurisdiction import IN, IN_UNSPECIFIED, OUT, load_jurisdiction, resolve_place
+from bot.rules.categories import infer_categories
+from bot.rules.fields import is_given
+from bot.rules.jurisdiction import IN, IN_UNSPECIFIED, OUT, load_jurisdiction, resolve_place, responsible_unit
+from bot.rules.understanding import asks_who_handles
 from bot.rules.text import tidy_text
 
 from actions import texts
@@ -162,6 +165,31 @@ class ActionWarnProhibited(Action):
         return []
 
 
+def handler_answer(text: str, slots: Mapping[str, Any]) -> str:
+    """Which body handles the matter (属地管理、谁主管谁负责), from the routing table of the
+    jurisdiction file: the category and place of the petition in progress, else those the
+    message itself suggests."""
+    j = load_jurisdiction()
+    category = slots.get("category") or slots.get("category_guess")
+    if not category:
+        guesses = infer_categories(" ".join(filter(None, [text, slots.get("facts")])))
+        category = guesses[0][0] if guesses else None
+    place_text = slots.get("place") if is_given(slots.get("place")) else None
+    place = resolve_place(place_text or " ".join(filter(None, [text, slots.get("facts")])))
+    if place.status == OUT:
+        body = place.responsible_body or j.outside_body_template.format(area=place.outside_area)
+        return texts.text("handler.out", area=place.outside_area, body=body)
+    rule = j.category(category) if category else None
+    if rule is None:
+        return texts.text("handler.unknown")
+    if place.status == IN and place.subdivision:
+        unit = responsible_unit(rule.name, place, j)
+        return texts.text("handler.in_place", category=rule.name, place=place.subdivision, unit=unit)
+    if rule.unit:
+        return texts.text("handler.in_district", category=rule.name, unit=rule.unit)
+    return texts.text("handler.by_place", category=rule.name)
+
+
 class ActionExplainJurisdiction(Action):
     """属地管理 (第5条): which body is responsible for the place named."""
 
@@ -173,8 +201,17 @@ class ActionExplainJurisdiction(Action):
     ) -> list[EventType]:
         safety_first(dispatcher, tracker)
         j = load_jurisdiction()
-        place = resolve_place(described_text(tracker))
+        said = described_text(tracker)
+        place = resolve_place(said)
         buttons = texts.buttons("jurisdiction_question")
+        if place.status != OUT and (asks_who_handles(said) or petition_in_progress(tracker)):
+            # "这个事情找谁": the body that handles this matter, then the form or the offer to file
+            answer = handler_answer(said, tracker.slots)
+            if petition_in_progress(tracker):
+                dispatcher.utter_message(text=f"{answer}\n{texts.text('jurisdiction_question.in_form')}")
+            else:
+                dispatcher.utter_message(text=f"{answer}\n{texts.text('handler.offer')}", buttons=buttons[:1])
+            return []
         if place.status == OUT:
             body = place.responsible_body or j.outside_body_template.format(area=place.outside_area)
             text = texts.text("jurisdiction_question.out", area=place.outside_area, body=body)

@@ -1,10 +1,16 @@
 """Emergencies: the emergency numbers first, immediately, before anything else.
 
-Triggered by the ``emergency`` intent, and by the deterministic safety net of
-``bot.rules.safety`` wherever a message was not understood as what it says: the petition form
-does not take a message with emergency words as an answer (``actions.common.is_answer_to``)
-and the rules send it here, and every action of the policy answers calls :func:`safety_first`
-before its own reply. Inside a form nothing is lost: the form resumes afterwards.
+Triggered by the ``emergency`` intent, which the NLU pipeline sets whenever the deterministic
+safety net of ``bot.rules.safety`` finds a danger (``connectors/safety_net.py``), whatever the
+classifier said; the petition form does not take a message with emergency words as an answer
+(``actions.common.is_answer_to``), and every action of the policy answers calls
+:func:`safety_first` before its own reply. Inside a form nothing is lost: the rules of
+data/rules/policy.yml run the form again afterwards, which asks its question again.
+
+The first sentence names the numbers for the danger first (``bot.rules.safety.NUMBERS``):
+119 for a fire or a gas leak, 110 for violence, a child in danger or a threat to one's own
+life (with 120 and the psychological-assistance hotline 12356), 120 for a medical emergency,
+110 and 120 for someone in the water, 122 for a traffic accident (120 first when someone is hurt).
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ def safety_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
 
 
 class ActionHandleEmergency(Action):
-    """The emergency numbers (110 / 119 / 120 / 122), the first one for the danger described first."""
+    """The emergency numbers (110 / 119 / 120 / 122 / 12356), the first ones for the danger described."""
 
     def name(self) -> str:
         return "action_handle_emergency"

@@ -16,7 +16,10 @@ from rasa_sdk.events import ActionExecuted, EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.rules.fields import FORM_SLOTS
 from bot.rules.jurisdiction import load_jurisdiction
+
+from actions import texts
 
 
 def agency_slots() -> dict[str, str]:
@@ -32,6 +35,14 @@ def agency_slots() -> dict[str, str]:
 # progress. A new session (after the expiry, or a device that reuses the conversation id)
 # tells a case's status only to whoever gives its number and query code again.
 NOT_CARRIED_OVER = frozenset({"session_started_metadata", "query_code", "lookup_case_no", "lookup_query_code"})
+
+
+def unfinished_petition(slots: dict[str, Any]) -> bool:
+    """Whether the carried-over slots hold a petition begun and not filed (filing, cancelling
+    and declining clear them)."""
+    if slots.get("intake_status") not in (None, "paused"):
+        return False
+    return slots.get("pi_consent") is True and any(slots.get(s) is not None for s in FORM_SLOTS if s != "pi_consent")
 
 
 class ActionSessionStart(Action):
@@ -51,6 +62,11 @@ class ActionSessionStart(Action):
                 if value is not None and name not in facts and name not in NOT_CARRIED_OVER
             }
             events.extend(SlotSet(name, value) for name, value in kept.items())
+            if unfinished_petition(kept):
+                # Left in the middle of a petition and come back: its answers are kept, and
+                # "继续填写" takes it up again where it stopped.
+                events += [SlotSet("intake_status", "paused"), SlotSet("requested_slot", None)]
+                dispatcher.utter_message(text=texts.text("session.unfinished"))
         events.extend(SlotSet(name, value) for name, value in facts.items())
         events.append(ActionExecuted("action_listen"))
         return events

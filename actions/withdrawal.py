@@ -38,6 +38,12 @@ class ActionCancelOutsideForm(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         safety_first(dispatcher, tracker)
+        if tracker.get_slot("intake_status") == "paused":
+            # an unfinished petition (paused, or left and come back to): cleared, nothing filed
+            from actions.intake import reset_petition
+
+            dispatcher.utter_message(text=texts.text("withdrawal.paused_cancelled"))
+            return reset_petition()
         case_no = filed_case_no(tracker)
         if not case_no:
             dispatcher.utter_message(text=texts.text("withdrawal.nothing_to_cancel"))

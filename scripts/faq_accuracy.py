@@ -12,8 +12,8 @@ Two ways to parse, neither loads a second model into a running stack:
     # or by loading a model file (needs the Rasa environment), e.g. from `make bench`:
     .venv/rasa/bin/python scripts/faq_accuracy.py --model models/xinfang-<hash>.tar.gz
 
-``--min 0.85`` makes the exit status 1 below that accuracy. The end-to-end suite runs the same
-evaluation against its stack (tests/e2e/test_faq_accuracy.py) and fails below 85%.
+``--min 0.9`` makes the exit status 1 below that accuracy. The end-to-end suite runs the same
+evaluation against its stack (tests/e2e/test_faq_accuracy.py) and fails below THRESHOLD.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 HELDOUT = ROOT / "tests" / "nlu" / "faq_heldout.yml"
-THRESHOLD = 0.85
+THRESHOLD = 0.88  # measured 91.4% and 92.5% in two trainings; training is not deterministic
 
 CORRECT = "correct"
 CLARIFIED = "clarified"
@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--model", help="a trained model file (use the Rasa environment's Python)")
     parser.add_argument("--token", help="the server's --auth-token")
     parser.add_argument("--heldout", default=str(HELDOUT))
-    parser.add_argument("--min", type=float, default=None, help="exit 1 below this accuracy (e.g. 0.85)")
+    parser.add_argument("--min", type=float, default=None, help="exit 1 below this accuracy (e.g. 0.9)")
     parser.add_argument("--json", action="store_true", help="print a JSON summary instead")
     args = parser.parse_args(argv)
     parse = http_parser(args.url, args.token) if args.url else model_parser(args.model)

@@ -19,7 +19,7 @@ MAX_LEN = len(PREFIX) + YEAR_DIGITS + SEQUENCE_DIGITS + 1
 
 _STRICT_RE = re.compile(rf"^{PREFIX}\d{{{YEAR_DIGITS}}}\d{{{SEQUENCE_DIGITS},{SEQUENCE_DIGITS + 1}}}$")
 _LOOSE_RE = re.compile(
-    rf"(?<![A-Za-z0-9]){PREFIX}\s*-?\s*(\d{{{YEAR_DIGITS}}})\s*-?\s*(\d{{{SEQUENCE_DIGITS},{SEQUENCE_DIGITS + 1}}})(?!\d)",
+    rf"(?<![A-Za-z0-9]){PREFIX}\s*-?\s*(\d{{{YEAR_DIGITS}}})\s*-?\s*(\d(?:[ \-]?\d){{{SEQUENCE_DIGITS - 1},{SEQUENCE_DIGITS}}})(?![\d])",
     re.IGNORECASE,
 )
 # What a search box entry must look like to be searched as a case number (a prefix of one).
@@ -39,7 +39,7 @@ def is_case_no(value: str) -> bool:
 def find_case_no(text: str) -> str | None:
     """A case number inside free text ("编号xf-2026-000123"), written the canonical way."""
     match = _LOOSE_RE.search(normalize_text(text))
-    return f"{PREFIX}{match.group(1)}{match.group(2)}" if match else None
+    return f"{PREFIX}{match.group(1)}{re.sub(r'[ -]', '', match.group(2))}" if match else None
 
 
 def remove_case_numbers(text: str) -> str:

@@ -107,7 +107,8 @@ BY_SLOT: dict[str, Field] = {f.slot: f for f in FIELDS}
 # Slots holding the citizen's answers or numbers: what a citizen's erasure request in the chat
 # empties (actions/privacy_requests.py, bot/store/retention.py).
 PERSONAL_SLOTS: frozenset[str] = frozenset(
-    {f.slot for f in FIELDS} | {"category_guess", "lookup_case_no", "lookup_query_code", "query_code"}
+    {f.slot for f in FIELDS}
+    | {"category_guess", "lookup_case_no", "lookup_query_code", "query_code", "pending_answers"}
 )
 BY_API: dict[str, Field] = {f.api: f for f in FIELDS if f.api}
 FORM_SLOTS: tuple[str, ...] = tuple(f.slot for f in FIELDS if f.asked)

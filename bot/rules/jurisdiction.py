@@ -92,6 +92,8 @@ class Jurisdiction:
     other_cities: tuple[str, ...] = ()
     provinces: tuple[str, ...] = ()
     categories: tuple[CategoryRule, ...] = ()
+    # The published personal-information notice (个人信息处理说明): the chat page's /privacy.
+    privacy_url: str = ""
 
     def public_facts(self) -> dict[str, str]:
         """The agency's published facts, the placeholders citizen-facing texts may use."""
@@ -102,6 +104,7 @@ class Jurisdiction:
             "address": self.address,
             "hours": self.reception_hours,
             "online_url": self.online_url,
+            "privacy_url": self.privacy_url,
             "retention": self.data_retention,
         }
 
@@ -220,6 +223,7 @@ def _build(data: dict[str, Any]) -> Jurisdiction:
         address=data["address"],
         reception_hours=data["reception_hours"],
         online_url=data["online_url"],
+        privacy_url=data.get("privacy_url") or data["online_url"].rstrip("/") + "/privacy",
         data_retention=data["data_retention"],
         subdivisions=subdivisions,
         short_name=data.get("short_name") or data["name"],

@@ -21,17 +21,17 @@ HOUSEHOLD = "户"
 _DIGIT_VALUES = {
     "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9,
 }
-_PERSON_NOUNS = (
-    "农民工|工人|职工|员工|业主|村民|居民|群众|家属|老人|学生|家长|同事|师傅|股东|会员|"
+PERSON_NOUNS = (
+    "农民工|工人|工友|老乡|邻居|职工|员工|业主|村民|居民|群众|家属|老人|学生|家长|同事|师傅|股东|会员|"
     "投资人|购房户|老师|教师|司机|病人|患者|退休人员|人员"
 )
-_HOUSEHOLD_NOUNS = "商户|住户|租户|农户|人家|家庭|家商铺"
+HOUSEHOLD_NOUNS = "商户|住户|租户|农户|人家|家庭|家商铺"
 _NUMBER_RE = re.compile(
     r"(?P<pre>大约|大概|差不多|将近|接近|起码|至少|超过|不少于|不下|约|近|上|好)?"
     r"(?P<num>[0-9]+(?:\.[0-9]+)?[十百千万]?|数?[零〇一二两三四五六七八九十百千万几]+)"
     r"(?P<approx>多|来|余|几|把)?"
     r"(?P<unit>号人|个人|口人|[个位名口人户家])?"
-    rf"(?P<noun>{_HOUSEHOLD_NOUNS}|{_PERSON_NOUNS})?"
+    rf"(?P<noun>{HOUSEHOLD_NOUNS}|{PERSON_NOUNS})?"
     r"(?P<post>左右|上下|的样子)?"
 )
 _APPROX_PREFIXES = frozenset("大约 大概 差不多 将近 接近 起码 至少 超过 不少于 不下 约 近 好".split())
@@ -94,7 +94,7 @@ def _ends_phrase(rest: str) -> bool:
 
 
 def _is_household(noun: str) -> bool:
-    return bool(re.fullmatch(_HOUSEHOLD_NOUNS, noun))
+    return bool(re.fullmatch(HOUSEHOLD_NOUNS, noun))
 
 
 def _to_count(match: re.Match[str], rank: int, text: str) -> PeopleCount | None:

@@ -31,8 +31,8 @@ FREE_TEXT_EXAMPLES: dict[str, str] = {
 # --- names -----------------------------------------------------------------------------
 
 _NAME_PREFIX_RE = re.compile(
-    r"^(?:(?:您好|你好)[,!]?\s*)?(?:我的(?:真实)?(?:姓名|名字)(?:是|叫)?|(?:姓名|名字)(?:是|叫)?"
-    r"|我(?:的名字)?叫|我是|本人(?:姓名|名字)?(?:是|叫)?|叫|my name is|i am|i'm|name(?=\s*:))[:\s]*",
+    r"^(?:(?:您好|你好|嗯+|哦|噢|那好|好的|好|行)[,!]?\s*)?(?:我的(?:真实)?(?:姓名|名字)(?:是|叫)?|(?:姓名|名字)(?:是|叫)?"
+    r"|我(?:的名字)?叫|我是|本人(?:姓名|名字)?(?:是|叫)?|叫|大名(?:是|叫)?|就写|写上|my name is|i am|i'm|name(?=\s*:))[:\s]*",
     re.IGNORECASE,
 )
 _NAME_SUFFIX_RE = re.compile(r"(?:[,.!~。]|就行|就可以|吧|啊|呀)+$")
@@ -52,7 +52,7 @@ def check_name(text: str) -> Check:
         return refused("name", "empty", example=EXAMPLE_NAME)
     if len(value) > MAX_TEXT_LEN or len(value) > NAME_MAX:
         return refused("name", "too_long", max=NAME_MAX, n=len(value), example=EXAMPLE_NAME)
-    if value in _NOT_A_NAME:
+    if value in _NOT_A_NAME or is_filler(value) or is_filler(value[: len(value) // 2]):
         return refused("name", "not_name", example=EXAMPLE_NAME)
     if any(c.isdigit() for c in value):
         return refused("name", "chars", key="digits", example=EXAMPLE_NAME)
@@ -63,7 +63,11 @@ def check_name(text: str) -> Check:
     return passed(value)
 
 
+_NAME_FILLER_RE = re.compile(r"^(?:嗯+|哦|噢|那好|好的|好|行|那个|呃)[,.!\s]*")
+
+
 def _strip_name(text: str) -> str:
+    text = _NAME_FILLER_RE.sub("", text)
     value = _NAME_SUFFIX_RE.sub("", _NAME_PREFIX_RE.sub("", text)).strip()
     if any(is_cjk(c) for c in value):
         value = _MIDDLE_DOT_RE.sub("·", value).replace(" ", "")
@@ -257,9 +261,19 @@ def _trailing_clause(text: str) -> str | None:
 # --- yes / no --------------------------------------------------------------------------
 
 _UNCLEAR_RE = re.compile(r"不知道|不清楚|不确定|不记得|记不清|忘了|说不好|不一定|也许|可能吧|随便|看情况")
+# "之前反映过", "去年就找过": the matter was raised before (also read inside a whole message,
+# bot/rules/understanding.py).
+RAISED_BEFORE = (
+    r"(?:之前|以前|此前|早就|已经|曾经|上次|去年|前年|上个月|早先)(?:也|都|就)?(?:已经)?(?:有)?"
+    r"(?:反映|上访|信访|投诉|举报|来|找)过"
+)
+# "第一次反映", "从没反映过": raised for the first time.
+FIRST_TIME = (
+    r"(?:第一次|首次|头一次|头一回)(?:来)?(?:反映|上访|信访|投诉|找)"
+    r"|(?:从来|从|还)?(?:没|没有|未曾|从未)(?:有)?(?:反映|上访|信访|投诉)过"
+)
 _NO_SPECIAL_RE = re.compile(
-    r"不是(?:我)?(?:的)?(?:第一次|首次|头一次|头一回)"
-    r"|(?:之前|以前|此前|早就|已经|曾经|上次)(?:也)?(?:有)?(?:反映|上访|信访|投诉|来)过"
+    rf"不是(?:我)?(?:的)?(?:第一次|首次|头一次|头一回)|{RAISED_BEFORE}"
     r"|第[二两三四五六七八九十几0-9]+[次回]|好几次|很多次|多次|无数次|[两三四五六七八九十几0-9]+次了"
 )
 _YES_SPECIAL_RE = re.compile(

@@ -3,9 +3,10 @@
 These run without a trained model: they check what the data promises to the classifier and to
 the regex entity extractor (every ID number, mobile number and case number that the regexes in
 data/nlu/regex.yml match is annotated with that entity, and nothing else is annotated), the
-minimum number of examples per intent, that no example is shared between intents or between
-training and the held-out set, and that the jieba dictionary knows every 街道/镇 of the
-jurisdiction.
+minimum number of examples per intent, that no example is shared between intents, that neither
+held-out set (heldout.yml, faq_heldout.yml) holds a copy or a near copy of a training example
+(normalised Levenshtein distance, see NEAR_COPY), and that the jieba dictionary knows every
+街道/镇 of the jurisdiction.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from typing import NamedTuple
 
 import pytest
 import yaml
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 ROOT = Path(__file__).resolve().parents[2]
 TRAINING_FILES = sorted((ROOT / "data" / "nlu").glob("*.yml"))
@@ -66,6 +69,11 @@ MIN_FAQ_ANSWERS = 40
 MIN_FAQ_PARAPHRASES = 8
 MIN_FAQ_HELDOUT = 3
 REGEX_ENTITIES = {"id_number", "phone", "case_no"}
+# Two sentences are near copies when, after normalized(), one becomes the other with at most one
+# edit (insertion, deletion or substitution of a character) in five: "查询码弄丢了怎么办" and
+# "查询码丢了怎么办" are, "复核去哪里申请" and "如何申请复核" are not. A held-out sentence
+# that is a near copy of a training one measures memory, not understanding.
+NEAR_COPY = 0.2
 
 # Rasa's short annotation form: [text](entity)
 ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\]\((?P<entity>[^)]+)\)")
@@ -211,6 +219,41 @@ def test_faq_heldout_is_never_trained_on() -> None:
     assert [e.text for e in FAQ_HELDOUT if normalized(e.text) in seen] == []
     counts = Counter(normalized(e.text) for e in FAQ_HELDOUT)
     assert [t for t, c in counts.items() if c > 1] == []
+
+
+def near_copies(examples: list[Example], against: list[Example]) -> list[tuple[str, str, str, float]]:
+    """(text, its near copy in ``against``, that example's intent, distance) for every example
+    within NEAR_COPY of one in ``against`` (normalised Levenshtein distance, 0 = identical)."""
+    choices = [normalized(e.text) for e in against]
+    found = []
+    for example in examples:
+        match = process.extractOne(
+            normalized(example.text), choices, scorer=Levenshtein.normalized_distance, score_cutoff=NEAR_COPY
+        )
+        if match is not None:
+            _, distance, index = match
+            found.append((example.text, against[index].text, against[index].intent, round(distance, 2)))
+    return found
+
+
+def test_near_copy_measure() -> None:
+    def pair(a: str, b: str) -> list:
+        return near_copies([Example("a", "x", a, frozenset())], [Example("b", "x", b, frozenset())])
+
+    assert pair("查询码弄丢了怎么办", "查询码丢了怎么办")
+    assert pair("复核要多少天内提出？", "复核要在多少天以内提出")
+    assert pair("为什么要填身份证号", "为什么要身份证号")
+    assert not pair("复核去哪里申请", "如何申请复核")
+    assert not pair("信访要收费吗", "信访是免费的吗")
+
+
+@pytest.mark.parametrize("heldout", [HELDOUT_FILE, FAQ_HELDOUT_FILE], ids=lambda p: p.name)
+def test_heldout_holds_no_near_copy_of_training(heldout: Path) -> None:
+    assert near_copies(load_examples(heldout), TRAINING) == []
+
+
+def test_faq_heldout_holds_no_near_copy_of_the_intent_heldout() -> None:
+    assert near_copies(FAQ_HELDOUT, HELDOUT) == []
 
 
 def test_regex_matches_are_exactly_the_annotations() -> None:

@@ -6,13 +6,17 @@ from __future__ import annotations
 import pytest
 
 from bot.rules.safety import (
+    CHILD,
+    DROWNING,
     FIRE,
+    GAS,
     MEDICAL,
     SUICIDE,
     TRAFFIC,
     TRAFFIC_INJURY,
     VIOLENCE,
     detect_emergency,
+    dismissed_emergency,
 )
 from tests.unit.nlu_data import texts_except, texts_of
 
@@ -31,7 +35,9 @@ from tests.unit.nlu_data import texts_except, texts_of
         ("救命啊", VIOLENCE, "110"),
         ("我被人关起来了", VIOLENCE, "110"),
         ("楼下着火了", FIRE, "119"),
-        ("闻到煤气味了", FIRE, "119"),
+        ("闻到煤气味了", GAS, "119"),
+        ("有人掉河里了", DROWNING, "110"),
+        ("孩子被锁在车里了", CHILD, "110"),
         ("我爸晕倒了", MEDICAL, "120"),
         ("家里老人摔倒了头上一直流血", MEDICAL, "120"),
         # traffic accidents: 122, and 120 first when someone is hurt
@@ -96,3 +102,17 @@ def test_ordinary_messages_never_look_like_emergencies() -> None:
     # give the emergency numbers first; nothing else in the data may.
     alarms = [t for t in texts_except("emergency", "prohibited_action") if detect_emergency(t) is not None]
     assert alarms == []
+
+
+@pytest.mark.parametrize(
+    ("text", "dismissed"),
+    [
+        ("万一着火后果不堪设想", True),
+        ("去年出了车祸，保险公司一直不赔", True),
+        ("跳楼价甩卖", True),
+        ("楼下着火了", False),  # an emergency is not dismissed
+        ("我想咨询一下低保", False),  # no emergency words at all
+    ],
+)
+def test_dismissed_emergency_words(text: str, dismissed: bool) -> None:
+    assert dismissed_emergency(text) is dismissed

@@ -1,0 +1,1 @@
+"""Citizen conversations written as data (``*.yml``) and the runner that plays them."""
