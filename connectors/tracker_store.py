@@ -42,6 +42,7 @@ from rasa.shared.core.events import SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
+from bot.rules.personal import EXTRA_PERSONAL_SLOTS
 from bot.settings.channels import channel_settings
 
 log = logging.getLogger(__name__)
@@ -154,8 +155,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             log.info("consent declined: personal data of the session removed from the tracker")
 
     def _personal_slots(self) -> frozenset[str]:
-        """The slots the forms ask for (the citizen's answers)."""
-        slots: set[str] = set()
+        """The slots holding the citizen's answers: whatever the forms ask for, and the other
+        personal slots (details held before consent included, ``bot/rules/personal.py``)."""
+        slots: set[str] = set(EXTRA_PERSONAL_SLOTS)
         for form in (self.domain.forms if self.domain else {}).values():
             slots.update((form or {}).get("required_slots") or [])
         return frozenset(slots)

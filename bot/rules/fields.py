@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from bot.rules.documents import NO_DOCUMENT, id_type_label
 from bot.rules.masking import mask_id_number
+from bot.rules.personal import EXTRA_PERSONAL_SLOTS
 from bot.rules.phone import CONTACT_TYPES, NO_PHONE
 from bot.rules.statuses import RECHECKED  # the review stage and the status share the name
 
@@ -107,8 +108,7 @@ BY_SLOT: dict[str, Field] = {f.slot: f for f in FIELDS}
 # Slots holding the citizen's answers or numbers: what a citizen's erasure request in the chat
 # empties (actions/privacy_requests.py, bot/store/retention.py).
 PERSONAL_SLOTS: frozenset[str] = frozenset(
-    {f.slot for f in FIELDS}
-    | {"category_guess", "lookup_case_no", "lookup_query_code", "query_code", "pending_answers"}
+    {f.slot for f in FIELDS} | EXTRA_PERSONAL_SLOTS
 )
 BY_API: dict[str, Field] = {f.api: f for f in FIELDS if f.api}
 FORM_SLOTS: tuple[str, ...] = tuple(f.slot for f in FIELDS if f.asked)

@@ -201,8 +201,8 @@ def test_a_reload_on_a_phone_continues_the_same_conversation(phone: ChatPage) ->
     phone.say("13712345678", "住址")
     phone.say("西湖区翠苑街道文二路1号", "哪个街道或镇")
     phone.say("翠苑", "城乡建设")
-    phone.click("是的，城乡建设", "被反映对象")
-    phone.say("某某物业服务有限公司", "诉求")
+    # the other side was named in the opening ("投诉小区物业"): not asked again
+    phone.click("是的，城乡建设", "诉求")
     phone.say("要求物业按规定标准收取车位管理费", "第一次反映")
     phone.click("是，第一次反映", "多少人")
     phone.say("就我一个人", "请核对您的登记信息")
