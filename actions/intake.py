@@ -218,17 +218,14 @@ class ValidatePetitionForm(FormValidationAction):
             return []
         pieces = other_pieces(found, slot, tracker.slots)
         answer = self.raw_answer(slot, tracker)
+        consent_by_number = slot == "id_consent" and "id_number" in pieces  # the number is the consent
         if slot in found.answers and (pieces or found.story or slot in OWN_PIECE_SLOTS):
             answer = found.answers[slot]  # this question's own piece, without the words around it
-        elif (pieces or found.story) and slot in YES_NO_SLOTS and not (
-            slot == "id_consent" and "id_number" in pieces
-        ):
+        elif (pieces or found.story) and slot in YES_NO_SLOTS and not consent_by_number:
             answer = leading_yes_no(text)  # only a yes or no said in words, not one guessed from a story
         elif slot == "petitioner_name" and pieces and 2 <= len(found.rest) <= NAME_MAX_LEFTOVER:
             answer = found.rest  # "陈志明 3301… 1370… 家住…": the name is what is left
-        elif pieces and slot not in found.answers and not has_content(found.rest) and not (
-            slot == "id_consent" and "id_number" in pieces  # giving the number is the consent
-        ):
+        elif pieces and not has_content(found.rest) and not consent_by_number:
             answer = None  # it answered other questions only ("13812345678" when the 证件 is asked)
         elif (pieces or found.story) and slot not in STORY_KEEPING_SLOTS and slot not in YES_NO_SLOTS:
             answer = found.rest or None  # the free text left once the pieces are out
