@@ -32,15 +32,18 @@ PYTEST_ARGS ?=
 PROD_ENV_FILE ?= var/prod.env
 PROD = PROD_ENV_FILE=$(PROD_ENV_FILE) RASA_MODEL=$(or $(RASA_MODEL),$(MODEL)) RASA_PY=$(RASA_PY) APP_PY=$(APP_PY)
 BENCH_CONFIG := bench/config.default.yml
+BENCH_PREVIOUS_CONFIG := bench/config.previous.yml
 BENCH_ARGS ?=
+BENCH_SCALE_ARGS ?=
 
-.PHONY: help setup browser model train intents migrate run run-prod test test-rasa test-py test-logs validate lock clean bench
+.PHONY: help setup browser model train intents migrate run run-prod test test-rasa test-py test-logs validate lock clean bench bench-scale
 
 help:
 	@echo "make run     set up, train if needed, migrate, start Rasa :5005, actions :5055, back office :8080 (SQLite)"
 	@echo "make test    set up and run every test suite (what CI runs)"
 	@echo "make run-prod  the production profile on the local PostgreSQL and Redis (README)"
 	@echo "make bench   load test of the production profile vs Rasa's defaults, NLU scores, conversation figures"
+	@echo "make bench-scale  two Rasa replicas behind nginx under load, one killed half-way (also run by bench)"
 	@echo "make model   train the model when none matches config/domain/data"
 	@echo "make lock    re-lock requirements/*.txt from requirements/*.in"
 	@echo "make intents regenerate the console's intent list (bot/console/intents.yml) from domain.yml"
@@ -148,13 +151,25 @@ test: setup browser validate model test-rasa test-py test-logs
 
 ## --- benchmark --------------------------------------------------------------------------
 # N simulated citizens through complete intake conversations on the production profile,
-# the same run with Rasa's default pipeline and policies, NLU scores on the held-out set.
+# the same run with the previous configuration and with Rasa's default pipeline and policies
+# (each model trained once and kept under models/, named by the hash of its inputs), the
+# development profile under the same load, NLU scores on the held-out sets, and the table
+# of the performance targets (README "Measured speed").
 bench: setup model
+	$(MAKE) --no-print-directory model MODEL_CONFIG=$(BENCH_PREVIOUS_CONFIG)
 	$(MAKE) --no-print-directory model MODEL_CONFIG=$(BENCH_CONFIG)
 	MODEL_PATH=$(MODEL) RASA_BIN=$(RASA) APP_PY=$(APP_PY) $(APP_PY) -m bench.run \
-	  --model $(MODEL) --default-model $$($(PY310) scripts/model.py path --config $(BENCH_CONFIG)) $(BENCH_ARGS)
+	  --model $(MODEL) --previous-model $$($(PY310) scripts/model.py path --config $(BENCH_PREVIOUS_CONFIG)) \
+	  --default-model $$($(PY310) scripts/model.py path --config $(BENCH_CONFIG)) $(BENCH_ARGS)
 	@# the conversation corpus (turns per petition, re-asks) and the emergency set, one SQLite stack
 	MODEL_PATH=$(MODEL) RASA_BIN=$(RASA) APP_PY=$(APP_PY) $(APP_PY) -m bench.dialogues --json results/bench/dialogues.json
+	$(MAKE) --no-print-directory bench-scale
+
+# Scale-out (README "Several workers, replicas, and socket.io"): two Rasa REST replicas and the
+# socket.io process behind nginx (deploy/nginx.conf), 20 citizens without pause, one replica
+# SIGKILLed half-way; results/bench/scale.md. Needs nginx (`make browser` installs it).
+bench-scale: setup model
+	MODEL_PATH=$(MODEL) RASA_BIN=$(RASA) APP_PY=$(APP_PY) $(APP_PY) -m bench.scale --model $(MODEL) $(BENCH_SCALE_ARGS)
 
 clean:
 	rm -rf results test-artifacts .pytest_cache

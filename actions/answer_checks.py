@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from bot.rules.case_numbers import find_case_no
+from bot.rules.case_numbers import LOST_NUMBER_WORDS, find_case_no
 from bot.rules.categories import category_names, match_category_answer
 from bot.rules.deadlines import today_local
 from bot.rules.documents import NO_DOCUMENT, RESIDENT_ID, RESIDENCE_PERMIT, check_document
@@ -47,7 +47,7 @@ NO_DOCUMENT_WORDS = ("没有证件", "没证件", "不想提供", "不想给", "
 
 UNSURE_WORDS = ("不清楚", "不知道", "不确定", "说不清", "不太清楚")
 NONE_WORDS = ("无", "没有", "没", "不知道", "不清楚", "没有具体对象", "没有具体的人")
-FORGOT_WORDS = ("不记得", "忘了", "记不清", "没有编号", "不知道", "没有")
+FORGOT_WORDS = (*LOST_NUMBER_WORDS, "没有编号", "不知道", "没有")
 
 
 @dataclass

@@ -11,7 +11,10 @@ returns the first result (case number and query code) and never files a second c
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from datetime import date
 from typing import Any, Mapping
 
 from rasa_sdk import Tracker
@@ -61,6 +64,16 @@ def case_payload(slots: Mapping[str, Any], conversation_id: str, channel: str) -
     body["is_repeat"] = bool(body["is_repeat"])
     body["group_size"] = body["group_size"] or 1
     return body
+
+
+def submission_key(slots: Mapping[str, Any], conversation_id: str, channel: str, day: date) -> str:
+    """The idempotency key of a confirmed petition: a digest of what would be filed, by whom
+    and on which day. Confirming the same answers again (after a process died between the
+    filing and the saving of the conversation, so that the conversation never kept a key)
+    gives the same key and the first case; changed answers are another petition."""
+    body = json.dumps(case_payload(slots, conversation_id, channel), ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256(f"{conversation_id}\n{day.isoformat()}\n{body}".encode())
+    return digest.hexdigest()[:32]
 
 
 def has_pending_filing(tracker: Tracker) -> bool:

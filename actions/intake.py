@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from abc import ABC, abstractmethod
 from typing import Any, Mapping
 
@@ -13,6 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.rules.case_numbers import find_case_no
+from bot.rules.deadlines import today_local
 from bot.rules.categories import category_names, infer_categories
 from bot.rules.jurisdiction import load_jurisdiction, resolve_place
 from bot.rules.fields import BY_SLOT, FIELDS, FORM_SLOTS, NOT_GIVEN_VALUES, correctable_slots
@@ -23,7 +23,7 @@ from bot.rules.understanding import Understanding, asks_who_handles, understand
 from actions import texts
 from actions.procedures import described_text, divert_opening, handler_answer
 from actions.answer_checks import CHECKS, AnswerOutcome, check_slot
-from actions.filing import filed_events, find_lost_filing
+from actions.filing import channel_of, filed_events, find_lost_filing, submission_key
 from actions.common import (
     declines_document,
     inform_payload,
@@ -332,7 +332,7 @@ class ValidatePetitionForm(FormValidationAction):
             return {
                 "summary_confirmed": True,
                 "intake_status": "confirmed",
-                "submission_key": uuid.uuid4().hex,
+                "submission_key": submission_key(tracker.slots, tracker.sender_id, channel_of(tracker), today_local()),
             }
         if value is False:
             return {"summary_confirmed": None, "awaiting_field_choice": True}

@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.rules.case_numbers import find_case_no, find_query_code
+from bot.rules.case_numbers import find_case_no, find_query_code, says_number_lost
 from bot.rules.cn_dates import cn_date
 from bot.rules.deadlines import local_date
 
@@ -116,6 +116,8 @@ class ValidateStatusForm(FormValidationAction):
         case_no = find_case_no(str(value or ""))
         if case_no:
             return {"lookup_case_no": case_no}
+        if says_number_lost(str(value or "")):
+            return self._given_up("lookup_case_no")
         dispatcher.utter_message(text=texts.text("status.bad_case_no"))
         return self._failed("lookup_case_no", tracker)
 
@@ -125,8 +127,15 @@ class ValidateStatusForm(FormValidationAction):
         code = find_query_code(str(value or ""))
         if code and len(str(value).strip()) <= 20:
             return {"lookup_query_code": code}
+        if says_number_lost(str(value or "")):
+            return self._given_up("lookup_query_code")
         dispatcher.utter_message(text=texts.text("status.bad_query_code"))
         return self._failed("lookup_query_code", tracker)
+
+    @staticmethod
+    def _given_up(slot: str) -> dict[str, Any]:
+        """The number is lost: the lookup ends (action_lookup_status tells the other way)."""
+        return {slot: None, "failed_attempts": {}, "requested_slot": None}
 
     @staticmethod
     def _failed(slot: str, tracker: Tracker) -> dict[str, Any]:
@@ -150,7 +159,11 @@ class ActionLookupStatus(Action):
         code = tracker.get_slot("lookup_query_code")
         reset = [SlotSet(slot, None) for slot in LOOKUP_SLOTS] + [SlotSet("failed_attempts", None)]
         if not case_no or not code:
-            dispatcher.utter_message(text=texts.text("status.incomplete"))
+            if says_number_lost(latest_text(tracker)):
+                # the policy answer on lost numbers: the hotline, or the reception with an ID
+                dispatcher.utter_message(response="utter_faq/lost_query_code")
+            else:
+                dispatcher.utter_message(text=texts.text("status.incomplete"))
             return reset
         try:
             status = await BackOfficeClient.from_settings().case_status(case_no, code, tracker.sender_id)

@@ -16,14 +16,16 @@ first error.
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any, Awaitable, Callable, Optional
 
 import aiohttp
 
-from bench.conversations import CASE_MARK, conversation
+from bench.conversations import CASE_MARK, Citizen, Turn, conversation
 from tests.production.helpers import case_no_in
 
 TIMEOUT = aiohttp.ClientTimeout(total=60)
@@ -131,6 +133,256 @@ async def run_phase(
         for i in range(citizens)
     ]
     done, pending = await asyncio.wait(tasks, timeout=duration + grace)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        if task.exception() is not None:
+            result.errors[f"driver:{type(task.exception()).__name__}"] += 1
+    result.unfinished = len(pending)
+    result.duration = time.monotonic() - started
+    return result
+
+
+# --- citizens who send a failed message again: a Rasa replica dies under load ----------------
+# (``bench/scale.py`` and ``tests/production/test_scale_out.py``: two replicas behind nginx,
+# one of them killed while the citizens talk.)
+#
+# What a client sees when the replica holding its request dies: nginx answers 502 (the request
+# had been sent, so nginx does not pass a POST on to another replica), or the connection
+# breaks. The client sends the same message again after a pause (1 s, doubling up to 8 s) until
+# it is answered; nginx passes it to the surviving replica (the dead one refuses connections
+# and is skipped). The first answer can take up to Rasa's lock lifetime (TICKET_LOCK_LIFETIME,
+# 60 s): the dead process still holds the conversation's ticket in the Redis lock store, and
+# the survivor waits for it to expire. A 503 (the channel's "please send it again" answer) and
+# a 504 are retried the same way.
+#
+# Before sending a message again the driver looks at the conversation in the tracker store
+# (``recover``): when the dead process had processed and saved the message but died before its
+# answer left, the saved answer is taken instead of sending the message twice (a client that
+# cannot look would send it twice, and the assistant would answer the repeated message).
+
+FAILOVER_TIMEOUT = aiohttp.ClientTimeout(total=150)  # longer than nginx's wait for Rasa
+RETRY_STATUSES = (502, 503, 504)
+RETRY_PAUSES = (1.0, 2.0, 4.0, 8.0)
+
+# (sender, message, messages of the conversation answered so far) -> the replies stored for
+# that message when it was processed without its answer reaching the client, else None.
+Recover = Callable[[str, str, int], Awaitable[Optional[list[dict[str, Any]]]]]
+# Awaited before each message is sent (e.g. to hold some messages back for a moment).
+Gate = Callable[[str, Turn], Awaitable[None]]
+
+
+@dataclass
+class Retried:
+    """A message that needed more than one attempt, as its client saw it."""
+
+    sender: str
+    message: str
+    started: float  # time.monotonic() of the first attempt
+    attempts: list[str]  # what each failed attempt got: http_502, request:ServerDisconnectedError, ...
+    waited_ms: float  # from the first attempt to the accepted answer
+    recovered: bool = False  # the answer was read back from the tracker store, not sent again
+    answered: bool = True
+
+
+@dataclass
+class FailoverResult(PhaseResult):
+    sent_at: list[float] = field(default_factory=list)  # time.monotonic() of each message's first attempt
+    failed_attempts: Counter = field(default_factory=Counter)  # attempts that were retried, by kind
+    retried: list[Retried] = field(default_factory=list)
+    transcripts: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # sender -> (message, reply)
+    people: dict[str, Citizen] = field(default_factory=dict)  # sender -> whose petition it is
+    spans: dict[str, tuple[float, float]] = field(default_factory=dict)  # sender -> first sent, last answered
+
+    def latencies_between(self, start: float, end: float) -> list[float]:
+        return [ms for at, ms in zip(self.sent_at, self.latencies_ms) if start <= at < end]
+
+
+def tracker_recovery(bases: Callable[[], list[str]], token: str) -> Recover:
+    """``Recover`` reading the conversation from the first Rasa server of ``bases()`` (its HTTP
+    API, with ``token``) that answers: the message was processed when the tracker holds one
+    more user message than the client had answers, and it is this message."""
+
+    async def recover(sender: str, message: str, answered: int) -> Optional[list[dict[str, Any]]]:
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+            for base in bases():
+                try:
+                    async with session.get(f"{base}/conversations/{sender}/tracker",
+                                           params={"token": token}) as resp:
+                        if resp.status != 200:
+                            continue
+                        tracker = await resp.json()
+                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                    continue
+                return stored_answer(tracker.get("events") or [], message, answered)
+        return None
+
+    return recover
+
+
+def stored_answer(events: list[dict[str, Any]], message: str, answered: int) -> Optional[list[dict[str, Any]]]:
+    """The bot's replies to the ``answered + 1``-th user message when it is ``message``."""
+    users = [i for i, e in enumerate(events) if e.get("event") == "user"]
+    if len(users) != answered + 1 or events[users[-1]].get("text") != message:
+        return None
+    return [
+        {"text": e.get("text") or "", **({"buttons": e["data"]["buttons"]} if (e.get("data") or {}).get("buttons") else {})}
+        for e in events[users[-1] + 1:]
+        if e.get("event") == "bot"
+    ]
+
+
+async def send_until_answered(
+    session: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    message: str,
+    result: FailoverResult,
+    *,
+    answered: int,
+    recover: Optional[Recover] = None,
+    max_wait: float = 240.0,
+) -> tuple[int, Any, str]:
+    """Send ``message`` until it is answered (see above): status, body and the kind of error of
+    the last attempt ("" when answered), recorded in ``result``."""
+    started_at, started = time.monotonic(), time.perf_counter()
+    failures: list[str] = []
+    recovered = False
+    while True:
+        kind, body, status = "", None, 0
+        try:
+            async with session.post(url, json={"sender": sender, "message": message}) as resp:
+                status = resp.status
+                raw = await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            kind = f"request:{type(exc).__name__}"
+        if not kind and status != 200:
+            kind = f"http_{status}"  # nginx's own error pages are HTML
+        if not kind:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                kind = "invalid_json"
+        if not kind or not (kind.startswith("request:") or status in RETRY_STATUSES):
+            break
+        failures.append(kind)
+        result.failed_attempts[kind] += 1
+        if recover is not None:
+            stored = await recover(sender, message, answered)
+            if stored is not None:
+                kind, body, status, recovered = "", stored, 200, True
+                break
+        if time.perf_counter() - started > max_wait:
+            break
+        await asyncio.sleep(RETRY_PAUSES[min(len(failures), len(RETRY_PAUSES)) - 1])
+    waited = (time.perf_counter() - started) * 1000
+    result.sent_at.append(started_at)
+    result.latencies_ms.append(waited)
+    if failures:
+        result.retried.append(Retried(sender, message, started_at, failures, waited, recovered, not kind))
+    return status, body, kind
+
+
+async def play(
+    session: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    turns: list[Turn],
+    result: FailoverResult,
+    *,
+    until: float = float("inf"),
+    think: tuple[float, float] = (0.0, 0.0),
+    rng: Optional[random.Random] = None,
+    recover: Optional[Recover] = None,
+    gate: Optional[Gate] = None,
+) -> Optional[str]:
+    """One conversation, every failed message sent again; the case number told (or None).
+    The conversation stops at a reply that is not what the script expects (an error)."""
+    rng = rng or random.Random()
+    result.conversations += 1
+    result.senders.append(sender)
+    transcript = result.transcripts.setdefault(sender, [])
+    for answered, turn in enumerate(turns):
+        if gate is not None:
+            await gate(sender, turn)
+        first = result.spans.get(sender, (time.monotonic(), 0.0))[0]
+        status, body, kind = await send_until_answered(
+            session, url, sender, turn.message, result, answered=answered, recover=recover
+        )
+        result.spans[sender] = (first, time.monotonic())
+        if time.monotonic() <= until:
+            result.window_replies += 1
+        reply = "\n".join(m.get("text", "") for m in body or []) if isinstance(body, list) else ""
+        transcript.append((turn.message, reply if not kind else f"<{kind}> {reply}"))
+        if not kind and not reply:
+            kind = "empty_reply"
+        if not kind and turn.missing(reply):
+            kind = "unexpected_reply"
+        if kind:
+            result.errors[kind] += 1
+            if len(result.error_examples) < 5:
+                result.error_examples.append(f"{kind} after {turn.message[:12]!r}: {reply[:80]!r}")
+            return None
+        if CASE_MARK in turn.expect:
+            result.completed[sender] = case_no_in(reply) or ""
+        pause = rng.uniform(*think) if think[1] > 0 else 0.0
+        if pause:
+            await asyncio.sleep(pause)
+    return result.completed.get(sender)
+
+
+def citizen_connector(index: int) -> aiohttp.TCPConnector:
+    """One connection per citizen, from an address of its own (127.0.0.2, 127.0.0.3, ...):
+    per-IP limits and ip_hash in front see distinct citizens, as from the internet."""
+    return aiohttp.TCPConnector(limit=1, local_addr=(f"127.0.{index // 250}.{2 + index % 250}", 0))
+
+
+async def run_failover_phase(
+    name: str,
+    url: str,
+    citizens: int,
+    duration: float,
+    think: tuple[float, float],
+    run_id: str,
+    *,
+    headers: Optional[dict[str, str]] = None,
+    recover: Optional[Recover] = None,
+    gate: Optional[Gate] = None,
+    grace: float = 240.0,
+    seed: int = 7,
+    result: Optional[FailoverResult] = None,
+    keep_going: Optional[Callable[[], bool]] = None,
+) -> FailoverResult:
+    """``citizens`` concurrent citizens starting conversations for ``duration`` seconds (and
+    for as long as ``keep_going()`` says so), every failed message sent again until answered;
+    conversations in flight then get ``grace``. ``result`` (optional) is filled as the phase
+    goes, for whoever watches it meanwhile."""
+    result = result or FailoverResult(name, citizens, think, window=duration)
+    started = time.monotonic()
+    until = started + duration
+
+    def going() -> bool:
+        return time.monotonic() < until or (keep_going is not None and keep_going())
+
+    async def citizen(index: int) -> None:
+        rng = random.Random(seed * 1000 + index)
+        async with aiohttp.ClientSession(
+            timeout=FAILOVER_TIMEOUT, connector=citizen_connector(index), headers=headers
+        ) as session:
+            number = 0
+            while going():
+                number += 1
+                person, turns = conversation(rng)
+                sender = f"rest-scale-{run_id}-{index}-{number}"
+                result.people[sender] = person
+                await play(session, url, sender, turns, result,
+                           until=until, think=think, rng=rng, recover=recover, gate=gate)
+
+    tasks = [asyncio.create_task(citizen(i)) for i in range(citizens)]
+    while going() and not all(task.done() for task in tasks):
+        await asyncio.sleep(0.2)
+    done, pending = await asyncio.wait(tasks, timeout=grace)  # from when no conversation may start
     for task in pending:
         task.cancel()
     await asyncio.gather(*pending, return_exceptions=True)

@@ -1,7 +1,8 @@
 """`make bench`: the production profile under load, side by side with Rasa's defaults.
 
-For each model (the project's ``config.yml`` and Rasa's default pipeline and policies from
-``bench/config.default.yml``, trained on the same data) this starts the production profile
+For each model (the project's ``config.yml``, the project's previous configuration
+``bench/config.previous.yml`` and Rasa's default pipeline and policies from
+``bench/config.default.yml``, all trained on the same data) this starts the production profile
 exactly as the tests do (``tests/support/stack.py``: scripts/prod.py, PostgreSQL, Redis,
 2 Rasa Sanic workers, 2 action-server workers, the back office; fresh databases), then:
 
@@ -12,9 +13,14 @@ exactly as the tests do (``tests/support/stack.py``: scripts/prod.py, PostgreSQL
    must be exactly one row of that conversation (lost: none; duplicated: more than one);
 5. samples the resident memory of every process tree every 0.5 s (peak reported).
 
-Then the NLU scores of both models on ``tests/nlu/heldout.yml`` (``rasa test nlu``) and
+The development profile (``make run``: one Rasa process, SQLite) of the project's model (and
+the previous one) gets the same saturation load, for the development/production ratio.
+
+Then the NLU scores of the models on ``tests/nlu/heldout.yml`` (``rasa test nlu``) and
 their training time (recorded by ``make model`` next to the model file). The figures are
-printed as tables and saved to ``results/bench/`` (JSON and Markdown); nothing is asserted.
+printed as tables and saved to ``results/bench/`` (JSON and Markdown), ending with the table of
+the performance targets (previous configuration and project side by side, this run, this
+machine); nothing is asserted.
 ``--profile`` also samples one Rasa worker with py-spy during the throughput phase.
 """
 
@@ -42,14 +48,13 @@ from bench.conversations import wage_arrears, make_citizen
 from tests.support.stack import (
     ROOT,
     ProductionStack,
+    Stack,
     create_database,
     query,
     rasa_bin,
 )
 
 RESULTS = ROOT / "results" / "bench"
-TARGET_P95_MS = 300.0
-TARGET_RSS_MB = 1200.0
 
 
 # --- memory -----------------------------------------------------------------------------------
@@ -109,6 +114,15 @@ class ConfigResult:
     rss_single_mb: dict[str, float] = field(default_factory=dict)
     startup_s: float = 0.0
     profile: str = ""
+    archive_mb: float = 0.0
+    train_s: int | None = None
+    profile_kind: str = "production"
+
+
+def train_seconds(model: Path) -> int | None:
+    """Training time recorded by `make model` next to the model file."""
+    seconds = Path(f"{model}.train-seconds")
+    return int(seconds.read_text()) if seconds.is_file() else None
 
 
 def check_store(stack: ProductionStack, phases: list[PhaseResult]) -> StoreCheck:
@@ -188,8 +202,72 @@ def summarize_profile(raw: Path, top: int = 12) -> str:
     return "\n".join(lines)
 
 
+def phase_record(phase: str, think: tuple[float, float], citizens: int, phase_result: PhaseResult) -> dict[str, Any]:
+    return {
+        "phase": phase,
+        "citizens": citizens,
+        "think_s": list(think),
+        "messages": phase_result.messages,
+        "throughput": round(phase_result.throughput, 2),
+        "p50_ms": round(phase_result.percentile(50), 1),
+        "p95_ms": round(phase_result.percentile(95), 1),
+        "p99_ms": round(phase_result.percentile(99), 1),
+        "errors": sum(phase_result.errors.values()),
+        "error_kinds": dict(phase_result.errors),
+        "error_examples": phase_result.error_examples,
+        "conversations": phase_result.conversations,
+        "completed": len(phase_result.completed),
+        "unfinished": phase_result.unfinished,
+    }
+
+
+def start_measured(stack: Any, sampler: MemorySampler, result: ConfigResult, label: str) -> None:
+    """Start the stack, recording how long until every process is ready; then sample memory."""
+    started = time.monotonic()
+    print(f"[{label}] starting with {result.model} ...", flush=True)
+    stack.start()
+    result.startup_s = time.monotonic() - started
+    sampler.start()
+
+
+def record_memory(sampler: MemorySampler, result: ConfigResult) -> None:
+    sampler.stop.set()
+    sampler.sample()
+    result.rss_mb = {k: round(v / 2**20) for k, v in sampler.peak_tree.items()}
+    result.rss_single_mb = {k: round(v / 2**20) for k, v in sampler.peak_single.items()}
+
+
+def run_development(name: str, model: Path, args: argparse.Namespace) -> ConfigResult:
+    """The development profile of `make run` (one Rasa process, SQLite stores, the action
+    server, the back office) under the saturation load of the production run."""
+    result = ConfigResult(f"{name} (development)", model.name, profile_kind="development",
+                          archive_mb=round(model.stat().st_size / 2**20, 1), train_s=train_seconds(model))
+    workdir = RESULTS / f"work-dev-{name}"
+    stack = Stack(name=f"bench-dev-{name}", workdir=workdir, env={"MODEL_PATH": str(model)})
+    previous_model = os.environ.get("MODEL_PATH")
+    os.environ["MODEL_PATH"] = str(model)  # Stack.start_rasa reads the model from here
+    sampler = MemorySampler(stack)  # type: ignore[arg-type]
+    try:
+        start_measured(stack, sampler, result, f"{name}/development (make run's processes)")
+        warm_up(stack, 1)  # type: ignore[arg-type]
+        url = f"{stack.rasa_url}/webhooks/rest/webhook"
+        print(f"[{name}/development] throughput: {args.citizens} citizens for {args.duration}s ...", flush=True)
+        phase_result = asyncio.run(run_phase("throughput", url, args.citizens, args.duration, (0.0, 0.0),
+                                             f"dev{name[:3]}{uuid.uuid4().hex[:4]}t"))
+        result.phases.append(phase_record("throughput", (0.0, 0.0), args.citizens, phase_result))
+    finally:
+        record_memory(sampler, result)
+        stack.stop()
+        if previous_model is None:
+            os.environ.pop("MODEL_PATH", None)
+        else:
+            os.environ["MODEL_PATH"] = previous_model
+    return result
+
+
 def run_config(name: str, model: Path, args: argparse.Namespace) -> ConfigResult:
-    result = ConfigResult(name, model.name)
+    result = ConfigResult(name, model.name, archive_mb=round(model.stat().st_size / 2**20, 1),
+                          train_s=train_seconds(model))
     suffix = uuid.uuid4().hex[:10]
     database, tracker = f"xf_bench_{suffix}", f"xf_benchtr_{suffix}"
     create_database(database)
@@ -206,11 +284,7 @@ def run_config(name: str, model: Path, args: argparse.Namespace) -> ConfigResult
     )
     sampler = MemorySampler(stack)
     try:
-        started = time.monotonic()
-        print(f"[{name}] starting the production profile with {model.name} ...", flush=True)
-        stack.start()
-        result.startup_s = time.monotonic() - started
-        sampler.start()
+        start_measured(stack, sampler, result, f"{name}/production")
         warm_up(stack, args.rasa_workers)
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         phases = []
@@ -232,30 +306,10 @@ def run_config(name: str, model: Path, args: argparse.Namespace) -> ConfigResult
                 profiler.join()
                 result.profile = holder.get("text", "")
             phases.append(phase_result)
-            result.phases.append(
-                {
-                    "phase": phase,
-                    "citizens": args.citizens,
-                    "think_s": list(think),
-                    "messages": phase_result.messages,
-                    "throughput": round(phase_result.throughput, 2),
-                    "p50_ms": round(phase_result.percentile(50), 1),
-                    "p95_ms": round(phase_result.percentile(95), 1),
-                    "p99_ms": round(phase_result.percentile(99), 1),
-                    "errors": sum(phase_result.errors.values()),
-                    "error_kinds": dict(phase_result.errors),
-                    "error_examples": phase_result.error_examples,
-                    "conversations": phase_result.conversations,
-                    "completed": len(phase_result.completed),
-                    "unfinished": phase_result.unfinished,
-                }
-            )
+            result.phases.append(phase_record(phase, think, args.citizens, phase_result))
         result.store = asdict(check_store(stack, phases))
     finally:
-        sampler.stop.set()
-        sampler.sample()
-        result.rss_mb = {k: round(v / 2**20) for k, v in sampler.peak_tree.items()}
-        result.rss_single_mb = {k: round(v / 2**20) for k, v in sampler.peak_single.items()}
+        record_memory(sampler, result)
         stack.stop()
         stack.drop_stores()
     return result
@@ -292,8 +346,7 @@ def nlu_scores(model: Path, name: str, heldout: Path) -> dict[str, Any]:
         cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=1800,
     )
     scores["faq"] = json.loads(faq.stdout.strip().splitlines()[-1])
-    seconds = Path(f"{model}.train-seconds")
-    scores["train_s"] = int(seconds.read_text()) if seconds.is_file() else None
+    scores["train_s"] = train_seconds(model)
     return scores
 
 
@@ -331,8 +384,9 @@ def render(results: list[ConfigResult], nlu: dict[str, dict[str, Any]], args: ar
             + " | ".join(f"{r.rss_mb.get(n, 0)} ({r.rss_single_mb.get(n, 0)})" for n in names)
             + " |"
         )
-    if len(results) == 2:
-        a, b = results
+    by_name = {r.name: r for r in results}
+    if "project" in by_name and "rasa-default" in by_name:
+        a, b = by_name["project"], by_name["rasa-default"]
         ta = next(p for p in a.phases if p["phase"] == "throughput")
         tb = next(p for p in b.phases if p["phase"] == "throughput")
         la = next(p for p in a.phases if p["phase"] == "latency")
@@ -362,8 +416,6 @@ def render(results: list[ConfigResult], nlu: dict[str, dict[str, Any]], args: ar
             top = ", ".join(f"{c['expected']}->{c['got']} x{c['n']}" for c in f["confusions"][:4]) or "-"
             lines.append(f"| {name} | {f['accuracy']:.1%} of {f['total']} | {f['clarified']} | {f['wrong_answer']} "
                          f"| {f['other_intent']} | {top} |")
-    lines += ["", f"Targets (this machine): p95 <= {TARGET_P95_MS:.0f} ms at 20 citizens, throughput >= 2x default, "
-              f"Rasa RSS <= {TARGET_RSS_MB:.0f} MB, zero errors, zero lost or duplicated cases."]
     for r in results:
         if r.profile:
             lines += ["", f"py-spy, one Rasa worker of {r.name} during the throughput phase (inclusive share):",
@@ -371,10 +423,91 @@ def render(results: list[ConfigResult], nlu: dict[str, dict[str, Any]], args: ar
     return "\n".join(lines)
 
 
+# The figures the performance targets were set against (measured before the linear pipeline, on
+# a 2-core machine of this kind, in another run): shown for reference only; the comparison that
+# counts is the previous configuration trained and loaded in the same run.
+ISSUE_BEFORE = {
+    "train": "874 s", "archive": "218 MB", "rss_one": "1400-1600 MB", "rss_all": "5200 MB",
+    "ready": "81 s", "saturation": "14.5 msg/s, p95 2000 ms", "typing": "-", "dev_ratio": "3.5x",
+    "nlu": "0.938 / 91.7%",
+}
+
+
+def _phase(result: ConfigResult | None, phase: str) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    return next((p for p in result.phases if p["phase"] == phase), None)
+
+
+def _rasa_single(result: ConfigResult | None) -> int | None:
+    if result is None:
+        return None
+    sizes = [v for k, v in result.rss_single_mb.items() if k.startswith("rasa")]
+    return max(sizes) if sizes else None
+
+
+def targets_table(results: dict[str, ConfigResult], dev: dict[str, ConfigResult],
+                  nlu: dict[str, dict[str, Any]], citizens: int = 20) -> str:
+    """The performance targets: previous configuration and project side by side (this run)."""
+    default = results.get("rasa-default")
+
+    def column(name: str) -> dict[str, str]:
+        r, d, n = results.get(name), dev.get(name), nlu.get(name) or {}
+        cells: dict[str, str] = {}
+        train = (r.train_s if r else None) or n.get("train_s")
+        cells["train"] = f"{train} s" if train else "not recorded"
+        if train and default and default.train_s:
+            cells["train"] += f" ({train / default.train_s:.2f} of default)"
+        cells["archive"] = f"{r.archive_mb:.1f} MB" if r else "-"
+        one = _rasa_single(r)
+        cells["rss_one"] = f"{one} MB" if one else "-"
+        cells["rss_all"] = f"{sum(r.rss_mb.values())} MB" if r and r.rss_mb else "-"
+        cells["ready"] = (f"{d.startup_s:.0f} s (production {r.startup_s:.0f} s)" if d and r
+                          else f"production {r.startup_s:.0f} s" if r else "-")
+        sat, typ = _phase(r, "throughput"), _phase(r, "latency")
+        cells["saturation"] = f"{sat['throughput']:.1f} msg/s, p95 {sat['p95_ms']:.0f} ms" if sat else "-"
+        default_sat = _phase(default, "throughput")
+        if sat and default_sat and default_sat["throughput"]:
+            cells["saturation"] += f" ({sat['throughput'] / default_sat['throughput']:.1f}x default)"
+        cells["typing"] = f"p95 {typ['p95_ms']:.0f} ms" if typ else "-"
+        dev_sat = _phase(d, "throughput")
+        if sat and dev_sat and dev_sat["throughput"]:
+            cells["dev_ratio"] = (f"{sat['throughput'] / dev_sat['throughput']:.2f}x "
+                                  f"({dev_sat['throughput']:.1f} msg/s, p95 {dev_sat['p95_ms']:.0f} ms)")
+        else:
+            cells["dev_ratio"] = "-"
+        if n.get("intent"):
+            faq = n.get("faq") or {}
+            cells["nlu"] = f"{n['intent']['f1-score']:.3f} / " + (f"{faq['accuracy']:.1%}" if faq else "-")
+        else:
+            cells["nlu"] = "-"
+        return cells
+
+    rows = [
+        ("train", "training from scratch", "<= 180 s and <= 1/3 of default"),
+        ("archive", "model archive", "<= 50 MB"),
+        ("rss_one", "RSS of one Rasa process, model loaded (peak)", "<= 800 MB"),
+        ("rss_all", "whole production profile, all processes (peak)", "<= 3000 MB"),
+        ("ready", "ready after start, trained model (`make run`'s processes)", "<= 30 s"),
+        ("saturation", f"{citizens} citizens without pause, production", ">= 2.5x default, p95 <= 500 ms"),
+        ("typing", f"{citizens} citizens typing 1-3 s, production", "p95 <= 150 ms"),
+        ("dev_ratio", "development slower than production, same load", "<= 1.5x"),
+        ("nlu", "held-out intent F1 / FAQ accuracy", "not lower"),
+    ]
+    previous, project = column("previous"), column("project")
+    lines = ["| figure | before (reported, another run) | previous config (this run) | project (this run) | target |",
+             "|---|---|---|---|---|"]
+    for key, label, target in rows:
+        lines.append(f"| {label} | {ISSUE_BEFORE[key]} | {previous[key]} | {project[key]} | {target} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", required=True, type=Path)
     parser.add_argument("--default-model", type=Path, help="model trained with bench/config.default.yml")
+    parser.add_argument("--previous-model", type=Path, help="model trained with bench/config.previous.yml")
+    parser.add_argument("--skip-development", action="store_true", help="no run of the development profile")
     parser.add_argument("--citizens", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per phase")
     parser.add_argument("--think-min", type=float, default=1.0)
@@ -386,16 +519,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heldout", type=Path, default=ROOT / "tests" / "nlu" / "heldout.yml")
     args = parser.parse_args(argv)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    models = [("project", ROOT / args.model if not args.model.is_absolute() else args.model)]
+    def absolute(path: Path) -> Path:
+        return path if path.is_absolute() else ROOT / path
+
+    models = [("project", absolute(args.model))]
+    if args.previous_model:
+        models.append(("previous", absolute(args.previous_model)))
     if args.default_model:
-        path = args.default_model
-        models.append(("rasa-default", ROOT / path if not path.is_absolute() else path))
+        models.append(("rasa-default", absolute(args.default_model)))
     results = [run_config(name, model, args) for name, model in models]
+    dev = {} if args.skip_development else {
+        name: run_development(name, model, args) for name, model in models if name in ("project", "previous")}
     nlu = {} if args.skip_nlu else {name: nlu_scores(model, name, args.heldout) for name, model in models}
-    report = render(results, nlu, args)
+    report = render(results + list(dev.values()), nlu, args)
+    report += "\n\nPerformance targets (this machine, this run):\n\n" + targets_table(
+        {r.name: r for r in results}, dev, nlu, args.citizens)
     (RESULTS / "report.md").write_text(report + "\n", encoding="utf-8")
     (RESULTS / "report.json").write_text(
-        json.dumps({"machine": machine(), "configs": [asdict(r) for r in results], "nlu": nlu}, indent=2,
+        json.dumps({"machine": machine(), "configs": [asdict(r) for r in results],
+                    "development": [asdict(r) for r in dev.values()], "nlu": nlu}, indent=2,
                    ensure_ascii=False),
         encoding="utf-8",
     )

@@ -23,6 +23,7 @@ INPUT_GLOBS = (
     "data/**/*.yaml",
     "dictionaries/**/*",
     "requirements/rasa.txt",
+    "connectors/linear_nlu.py",  # trained components: their code shapes the archive
 )
 
 

@@ -56,7 +56,7 @@ from bot.ops import (  # noqa: E402  (after the path set-up)
 from bot.settings import SettingsError, display_url, load_settings  # noqa: E402
 from bot.settings.actions import load_action_settings  # noqa: E402
 from bot.settings.channels import load_channel_settings  # noqa: E402
-from bot.settings.common import ProcessSettings, refusal  # noqa: E402
+from bot.settings.common import PLACEHOLDER_MARK, ProcessSettings, refusal  # noqa: E402
 
 ENDPOINTS = ROOT / "deploy" / "endpoints.prod.yml"
 CREDENTIALS = ROOT / "deploy" / "credentials.prod.yml"
@@ -89,6 +89,10 @@ def role_problems(role: str, env: Mapping[str, str]) -> list[str]:
     except SettingsError as exc:
         return problems + [str(exc)]
     problems += settings.production_problems()
+    copied = [name for name in ("DATABASE_URL", "TRACKER_DB_URL", "REDIS_URL", "LOCK_STORE_URL")
+              if PLACEHOLDER_MARK.lower() in env.get(name, "").lower()]
+    if copied:
+        problems.append(", ".join(copied) + f" still hold the example's placeholder password ({PLACEHOLDER_MARK})")
     if role == "backoffice" and not is_postgres(env.get("DATABASE_URL", "")):
         problems.append("DATABASE_URL must be a PostgreSQL URL (SQLite is for development)")
     if role in ("backoffice", "rasa"):

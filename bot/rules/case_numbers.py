@@ -42,6 +42,17 @@ def find_case_no(text: str) -> str | None:
     return f"{PREFIX}{match.group(1)}{re.sub(r'[ -]', '', match.group(2))}" if match else None
 
 
+# "The number is lost": the citizen cannot give a case number or query code (forgotten, the
+# message deleted). Answered with the way to a lookup without the numbers, never re-asked.
+LOST_NUMBER_WORDS = ("不记得", "记不得", "忘了", "忘记", "记不清", "想不起", "找不到", "找不着", "丢了", "弄丢", "不见了", "删了")
+
+
+def says_number_lost(text: str) -> bool:
+    """Whether ``text`` says the number cannot be given ("编号找不到了", "查询码忘了")."""
+    normalized = normalize_text(text or "")
+    return any(word in normalized for word in LOST_NUMBER_WORDS)
+
+
 def remove_case_numbers(text: str) -> str:
     """``text`` with every case number blanked out (so that its digits are not read as
     another number, e.g. a query code)."""

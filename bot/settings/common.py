@@ -156,16 +156,26 @@ class Secret:
         return f"Secret({self.variable})"
 
 
+# The mark of the placeholders in deploy/*.env.example and deploy/kubernetes/secret-*.yaml: a
+# value that still holds it was copied without being replaced (and is public).
+PLACEHOLDER_MARK = "CHANGE-ME"
+
+
 def secret_problems(secrets: Iterable[Secret]) -> list[str]:
     """What is wrong with ``secrets`` for production, in the one wording every process uses."""
     secrets = list(secrets)
     still_dev = [s.variable for s in secrets if s.development and s.development in s.values]
+    placeholders = [s.variable for s in secrets if s.variable not in still_dev
+                    and any(PLACEHOLDER_MARK.lower() in value.lower() for value in s.values)]
     problems = []
     if still_dev:
         verb = " still has its" if len(still_dev) == 1 else " still have their"
         problems.append(", ".join(still_dev) + verb + " development default")
+    if placeholders:
+        verb = " still holds the" if len(placeholders) == 1 else " still hold the"
+        problems.append(", ".join(placeholders) + verb + f" example's placeholder ({PLACEHOLDER_MARK})")
     for secret in secrets:
-        if secret.variable in still_dev or not secret.min_chars:
+        if secret.variable in still_dev or secret.variable in placeholders or not secret.min_chars:
             continue
         if any(len(value) < secret.min_chars for value in secret.values):
             problems.append(f"{secret.variable} is shorter than {secret.min_chars} characters")

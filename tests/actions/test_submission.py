@@ -207,3 +207,62 @@ async def test_a_bare_case_number_answers_the_lookup_question_even_if_read_as_a_
     )
     events = await ValidateStatusForm().run(dispatcher, tracker, domain)
     assert slot_events(events) == {"lookup_case_no": "XF2026000123"}
+
+
+@pytest.mark.parametrize(("asked", "text"), [
+    ("lookup_case_no", "编号找不到了"),
+    ("lookup_case_no", "不记得了，短信删了"),
+    ("lookup_query_code", "查询码忘记了"),
+])
+async def test_a_lost_number_ends_the_lookup_with_the_other_way_to_ask(domain, dispatcher, asked, text):
+    slots = {"lookup_case_no": "XF2026000321"} if asked == "lookup_query_code" else {}
+    tracker = make_tracker(domain, text, slots=slots, requested_slot=asked, active_loop="status_form",
+                           previous_action=f"action_ask_{asked}")
+    events = await ValidateStatusForm().run(dispatcher, tracker, domain)
+    assert slot_events(events)["requested_slot"] is None and slot_events(events)[asked] is None
+    assert not texts_of(dispatcher)  # no "没有识别出…" for a number the citizen says is lost
+    tracker = make_tracker(domain, text, slots={**slots, asked: None}, active_loop=None)
+    await ActionLookupStatus().run(dispatcher, tracker, domain)
+    [told] = dispatcher.messages  # the policy answer on lost numbers, not "本次未能查询"
+    assert told["response"] == "utter_faq/lost_query_code" and not told.get("text")
+
+
+async def test_a_wrong_number_is_still_explained(domain, dispatcher):
+    tracker = make_tracker(domain, "XF2026", requested_slot="lookup_case_no", active_loop="status_form",
+                           previous_action="action_ask_lookup_case_no")
+    events = await ValidateStatusForm().run(dispatcher, tracker, domain)
+    assert "没有识别出信访件编号" in texts_of(dispatcher)
+    assert "requested_slot" not in slot_events(events)
+
+
+def test_confirming_the_same_answers_again_gives_the_same_idempotency_key():
+    """A confirmation whose turn was lost (the process died after the filing) and is sent again
+    carries the same key, so the back office replays the first case; other answers, another
+    conversation or another day are another petition."""
+    from datetime import date
+
+    from actions.filing import submission_key
+
+    day = date(2026, 11, 30)
+    key = submission_key(FILLED, "rest-a", "rest", day)
+    assert key == submission_key(dict(FILLED), "rest-a", "rest", day) and len(key) == 32
+    assert key != submission_key({**FILLED, "phone": "13900000000"}, "rest-a", "rest", day)
+    assert key != submission_key(FILLED, "rest-b", "rest", day)
+    assert key != submission_key(FILLED, "rest-a", "rest", date(2026, 12, 1))
+
+
+async def test_a_confirmation_sent_twice_files_one_case(backoffice, domain, dispatcher):
+    from actions.intake import ValidatePetitionForm
+
+    sender = "citizen-confirm-twice"
+    keys = []
+    for _ in range(2):  # the first turn's events are lost: the form is still at the summary
+        tracker = make_tracker(domain, "确认提交", intent="affirm", slots=FILLED, requested_slot="summary_confirmed",
+                               previous_action="action_ask_summary_confirmed", sender=sender)
+        events = await ValidatePetitionForm().run(dispatcher, tracker, domain)
+        keys.append(slot_events(events)["submission_key"])
+        filed = make_tracker(domain, "确认提交", slots={**FILLED, **slot_events(events)}, active_loop=None,
+                             sender=sender)
+        await ActionCompletePetition().run(dispatcher, filed, domain)
+    assert keys[0] == keys[1]
+    assert len(await cases_of(backoffice, sender)) == 1

@@ -42,7 +42,10 @@ def main() -> None:
         got.clear()
         client.emit("user_uttered", {"message": message, "session_id": session_id})
         got.wait(60)
-        got.wait(1.0)  # further replies of the same turn
+        while True:  # further replies of the same turn, until a second passes without one
+            got.clear()
+            if not got.wait(1.0):
+                break
     client.disconnect()
     print(session[0] if session else "")
     print(json.dumps(replies, ensure_ascii=False))

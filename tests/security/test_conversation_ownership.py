@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.cookies
 import json
+import os
 import re
 import subprocess
 import urllib.error
@@ -45,6 +46,7 @@ def socket_chat(stack: ProductionStack, session_id: str, *messages: str) -> dict
     out = subprocess.run(
         [str(rasa_python()), str(SUPPORT), url, session_id, *messages],
         capture_output=True, text=True, timeout=300, check=True,
+        env={**os.environ, "RASA_TOKEN": stack.rasa_token},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -13,13 +13,8 @@ One production profile for the module (scripts/prod.py, PostgreSQL, Redis), with
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
-import shutil
-import signal
-import subprocess
-import time
 import urllib.error
 import urllib.request
 import uuid
@@ -34,8 +29,8 @@ import pytest
 from bot.ops import is_secret_variable, process_environ
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS
 from tests.browser.test_webchat import ChatPage
+from tests.support.nginx import Nginx, nginx_conf
 from tests.support.stack import (
-    ROOT,
     TEST_POSTGRES_SERVER,
     ProductionStack,
     _http_ok,
@@ -47,7 +42,6 @@ from tests.support.stack import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 CASE_NO = re.compile(r"信访件编号：(XF\d{10})")
 # Secrets the internet-facing Rasa server must never hold (the case store's keys and login).
 CASE_STORE_SECRETS = ("BACKOFFICE_ENCRYPTION_KEYS", "BACKOFFICE_HMAC_KEY", "BACKOFFICE_SESSION_SECRET",
@@ -85,31 +79,6 @@ def _drop(database: str, role: str) -> None:
         conn.close()
 
 
-def nginx_conf(prefix: Path, port: int, rasa_port: int, backoffice_port: int) -> Path:
-    """deploy/nginx.conf inside a minimal main configuration; only addresses rewritten."""
-    shipped = (ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
-    rewrites = {
-        "listen 80;": f"listen 127.0.0.1:{port};",
-        "server rasa:5005;": f"server 127.0.0.1:{rasa_port};",
-        "server rasa-socketio:5006;": f"server 127.0.0.1:{rasa_port};",
-        "server backoffice:8080;": f"server 127.0.0.1:{backoffice_port};",
-    }
-    for old, new in rewrites.items():
-        assert shipped.count(old) == 1, f"deploy/nginx.conf changed shape: {old!r}"
-        shipped = shipped.replace(old, new)
-    temp = "\n".join(f"    {kind}_temp_path {prefix / kind};" for kind in
-                     ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"{user}worker_processes 1;\npid {prefix / 'nginx.pid'};\nerror_log {prefix / 'error.log'} info;\n"
-        "events { worker_connections 256; }\n"
-        f"http {{\n    access_log {prefix / 'access.log'};\n{temp}\n{shipped}\n}}\n",
-        encoding="utf-8",
-    )
-    return conf
-
-
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     suffix = uuid.uuid4().hex[:10]
@@ -136,28 +105,15 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     stack.rasa_port = stack.add_replica("rasa-socketio")
     prefix = stack.workdir / "nginx"
     prefix.mkdir(parents=True)
-    nginx: subprocess.Popen | None = None
+    nginx = Nginx(prefix, front_port)
     try:
         stack.start()
-        conf = nginx_conf(prefix, front_port, stack.rasa_port, stack.backoffice_port)
-        nginx = subprocess.Popen(
-            [NGINX, "-c", str(conf), "-p", str(prefix), "-e", str(prefix / "error.log"), "-g", "daemon off;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        deadline = time.monotonic() + 20
-        while not _http_ok(front_url + "/healthz"):
-            assert nginx.poll() is None, (prefix / "error.log").read_text(errors="replace")
-            assert time.monotonic() < deadline, "nginx did not answer"
-            time.sleep(0.2)
-        yield Deployment(stack, front_url, case_role, tracker_role, passwords, prefix / "error.log")
+        # Both Rasa upstreams reach the one socket.io process (it serves REST as well).
+        conf = nginx_conf(prefix, front_port, [stack.rasa_port], stack.rasa_port, stack.backoffice_port)
+        nginx.start(conf)
+        yield Deployment(stack, front_url, case_role, tracker_role, passwords, nginx.error_log)
     finally:
-        if nginx is not None and nginx.poll() is None:
-            os.killpg(nginx.pid, signal.SIGQUIT)
-            try:
-                nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(nginx.pid, signal.SIGKILL)
-                nginx.wait(timeout=10)
+        nginx.stop()
         for name in list(stack.processes):  # the stores are dropped next: no clean shutdown needed
             stack.kill(name)
         for database, role in ((case_db, case_role), (tracker_db, tracker_role)):

@@ -92,7 +92,7 @@ COMPONENT_CHECK = textwrap.dedent(
         message = Message(data={"text": case["text"], "intent": dict(ranking[0]), "intent_ranking": ranking})
         net = EmergencySafetyNet({**EmergencySafetyNet.get_default_config(), **case.get("config", {})})
         net.process([message])
-        FallbackClassifier({"threshold": 0.45, "ambiguity_threshold": 0.08}).process([message])
+        FallbackClassifier(case["fallback"]).process([message])
         out.append({"intent": message.get("intent"), "ranking": message.get("intent_ranking"),
                     "output": message.as_dict(only_output_properties=True).get("safety_net")})
     print(json.dumps(out, ensure_ascii=False))
@@ -100,9 +100,17 @@ COMPONENT_CHECK = textwrap.dedent(
 )
 
 
+def fallback_config() -> dict:
+    """FallbackClassifier's thresholds as config.yml sets them."""
+    pipeline = yaml.safe_load((ROOT / "config.yml").read_text(encoding="utf-8"))["pipeline"]
+    [step] = [s for s in pipeline if s["name"] == "FallbackClassifier"]
+    return {"threshold": step["threshold"], "ambiguity_threshold": step["ambiguity_threshold"]}
+
+
 def run_component(cases: list[dict]) -> list[dict]:
     if not RASA_PYTHON.exists():
         pytest.skip("no Rasa environment (.venv/rasa)")
+    cases = [{**case, "fallback": fallback_config()} for case in cases]
     result = subprocess.run(
         [str(RASA_PYTHON), "-c", COMPONENT_CHECK, str(ROOT), json.dumps(cases, ensure_ascii=False)],
         capture_output=True, text=True, timeout=300, cwd=ROOT,

@@ -118,6 +118,26 @@ def test_every_process_refuses_a_too_short_secret_in_the_same_words(process, loa
     assert ONE_SHORT.match(message) and ONE_SHORT.match(message).group(1) == variable, message
 
 
+@pytest.mark.parametrize(("process", "load", "real", "variable"), SHORT_CASES,
+                         ids=[f"{c[0]}-{c[3]}" for c in SHORT_CASES])
+def test_every_process_refuses_a_placeholder_copied_from_the_examples(process, load, real, variable):
+    """deploy/*.env.example's values are public: long enough, but never a secret."""
+    value = "CHANGE-ME-" + variable.lower().replace("_", "-") + "-of-the-example"
+    message = refusal_of(load({"APP_ENV": "production", **real, variable: value}))
+    assert message == refusal([f"{variable} still holds the example's placeholder (CHANGE-ME)"])
+    assert value not in message
+
+
+def test_the_launcher_refuses_a_store_url_with_the_examples_password(tmp_path: Path):
+    prod = launcher()
+    env = {"APP_ENV": "production", **BACKOFFICE_REAL,
+           "DATABASE_URL": "postgresql://xinfang:CHANGE-ME-case-password@postgres:5432/xinfang",
+           "TRACKER_DB_URL": "postgresql://xinfang_tracker:s3cret-of-the-city@postgres:5432/xinfang_tracker"}
+    problems = prod.role_problems("backoffice", env)
+    assert "DATABASE_URL still hold the example's placeholder password (CHANGE-ME)" in problems
+    assert not any("TRACKER_DB_URL" in p for p in problems)
+
+
 @pytest.mark.parametrize(("process", "load", "real", "dev"), [(p[0], p[1], p[2], p[3]) for p in PROCESSES],
                          ids=[p[0] for p in PROCESSES])
 def test_several_development_secrets_are_named_in_one_line(process, load, real, dev):
