@@ -181,6 +181,8 @@ def model_parser(model: str) -> Callable[[str], dict[str, Any]]:  # pragma: no c
 
     logging.disable(logging.INFO)  # Rasa logs every parse at debug level
 
+    if str(ROOT) not in sys.path:  # the pipeline's own components (connectors/) load from here
+        sys.path.insert(0, str(ROOT))
     agent = Agent.load(model)
     # Rasa 3.6 also logs every parse through structlog (one of its dependencies) at debug level.
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
