@@ -113,6 +113,20 @@ async def _citizen(
                     await asyncio.sleep(think)
 
 
+async def _collect(result: PhaseResult, tasks: list[asyncio.Task], timeout: float, started: float) -> PhaseResult:
+    """Wait for the citizens up to ``timeout``, cancel the rest; count driver errors and the unfinished."""
+    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    for task in done:
+        if task.exception() is not None:
+            result.errors[f"driver:{type(task.exception()).__name__}"] += 1
+    result.unfinished = len(pending)
+    result.duration = time.monotonic() - started
+    return result
+
+
 async def run_phase(
     name: str,
     url: str,
@@ -132,16 +146,7 @@ async def run_phase(
         asyncio.create_task(_citizen(i, url, run_id, result, until, random.Random(seed * 1000 + i), headers))
         for i in range(citizens)
     ]
-    done, pending = await asyncio.wait(tasks, timeout=duration + grace)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    for task in done:
-        if task.exception() is not None:
-            result.errors[f"driver:{type(task.exception()).__name__}"] += 1
-    result.unfinished = len(pending)
-    result.duration = time.monotonic() - started
-    return result
+    return await _collect(result, tasks, duration + grace, started)
 
 
 # --- citizens who send a failed message again: a Rasa replica dies under load ----------------
@@ -382,13 +387,4 @@ async def run_failover_phase(
     tasks = [asyncio.create_task(citizen(i)) for i in range(citizens)]
     while going() and not all(task.done() for task in tasks):
         await asyncio.sleep(0.2)
-    done, pending = await asyncio.wait(tasks, timeout=grace)  # from when no conversation may start
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
-    for task in done:
-        if task.exception() is not None:
-            result.errors[f"driver:{type(task.exception()).__name__}"] += 1
-    result.unfinished = len(pending)
-    result.duration = time.monotonic() - started
-    return result
+    return await _collect(result, tasks, grace, started)  # grace: from when no conversation may start
