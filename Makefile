@@ -117,7 +117,7 @@ migrate: setup
 
 run: setup model migrate
 	@$(APP_PY) -m bot print-dev-settings
-	MODEL_PATH=$(MODEL) RASA_BIN=$(RASA) APP_PY=$(APP_PY) $(APP_VENV)/bin/honcho start -f Procfile
+	MODEL_PATH=$(MODEL) RASA_PY=$(RASA_PY) APP_PY=$(APP_PY) $(APP_VENV)/bin/honcho start -f Procfile
 
 # The production profile on this machine's PostgreSQL and Redis: 2 Sanic workers of Rasa
 # (REST), one socket.io Rasa, 2 action-server workers, the back office; Ctrl-C stops all.

@@ -92,6 +92,48 @@ class MemorySampler(threading.Thread):
             self.stop.wait(0.5)
 
 
+def cpu_seconds(stack: Any) -> dict[str, float]:
+    """CPU time (user + system) used so far by each process tree of the stack, and by the
+    PostgreSQL server (its backends serve the stack's stores; nothing else runs a query
+    during a phase)."""
+    used: dict[str, float] = {}
+
+    def tree_time(root: psutil.Process) -> float:
+        total = 0.0
+        for member in [root, *root.children(recursive=True)]:
+            try:
+                times = member.cpu_times()
+                total += times.user + times.system
+            except psutil.Error:
+                pass
+        return total
+
+    for name, proc in stack.processes.items():
+        try:
+            used[name] = tree_time(psutil.Process(proc.popen.pid))
+        except psutil.Error:
+            continue
+    postgres = 0.0
+    for proc in psutil.process_iter(["name"]):
+        if (proc.info.get("name") or "").startswith("postgres"):
+            try:
+                times = proc.cpu_times()
+                postgres += times.user + times.system
+            except psutil.Error:
+                pass
+    used["postgresql"] = postgres
+    return used
+
+
+def cpu_per_message(before: dict[str, float], after: dict[str, float], messages: int) -> dict[str, float]:
+    """Milliseconds of CPU per message answered, by process (the processes that exited
+    during the phase are not counted)."""
+    if not messages:
+        return {}
+    return {name: round(1000 * (after[name] - before.get(name, 0.0)) / messages, 1)
+            for name in after if after[name] >= before.get(name, 0.0)}
+
+
 # --- one configuration ------------------------------------------------------------------------
 
 
@@ -153,7 +195,8 @@ def warm_up(stack: ProductionStack, workers: int) -> None:
 
 
 def profile_worker(stack: ProductionStack, seconds: int, out: Path) -> str:
-    """py-spy samples of one Rasa Sanic worker; returns the hottest frames as text."""
+    """py-spy samples of one Rasa Sanic worker while it holds the GIL (its CPU time, not its
+    waits for the database or the action server); returns the hottest frames as text."""
     parent = psutil.Process(stack.processes["rasa"].popen.pid)
     workers = [p for p in parent.children(recursive=True) if "python" in p.name()]
     if not workers:
@@ -162,7 +205,7 @@ def profile_worker(stack: ProductionStack, seconds: int, out: Path) -> str:
     raw = out.with_suffix(".txt")
     subprocess.run(
         [str(pyspy), "record", "--pid", str(workers[-1].pid), "--duration", str(seconds),
-         "--rate", "50", "--format", "raw", "--output", str(raw), "--nonblocking"],
+         "--rate", "50", "--format", "raw", "--output", str(raw), "--nonblocking", "--gil"],
         capture_output=True, check=False, timeout=seconds + 60,
     )
     if not raw.is_file():
@@ -218,6 +261,7 @@ def phase_record(phase: str, think: tuple[float, float], citizens: int, phase_re
         "conversations": phase_result.conversations,
         "completed": len(phase_result.completed),
         "unfinished": phase_result.unfinished,
+        "cpu_ms_per_message": {},
     }
 
 
@@ -252,9 +296,12 @@ def run_development(name: str, model: Path, args: argparse.Namespace) -> ConfigR
         warm_up(stack, 1)  # type: ignore[arg-type]
         url = f"{stack.rasa_url}/webhooks/rest/webhook"
         print(f"[{name}/development] throughput: {args.citizens} citizens for {args.duration}s ...", flush=True)
+        cpu_before = cpu_seconds(stack)
         phase_result = asyncio.run(run_phase("throughput", url, args.citizens, args.duration, (0.0, 0.0),
                                              f"dev{name[:3]}{uuid.uuid4().hex[:4]}t"))
-        result.phases.append(phase_record("throughput", (0.0, 0.0), args.citizens, phase_result))
+        record = phase_record("throughput", (0.0, 0.0), args.citizens, phase_result)
+        record["cpu_ms_per_message"] = cpu_per_message(cpu_before, cpu_seconds(stack), phase_result.messages)
+        result.phases.append(record)
     finally:
         record_memory(sampler, result)
         stack.stop()
@@ -298,15 +345,19 @@ def run_config(name: str, model: Path, args: argparse.Namespace) -> ConfigResult
                     target=lambda: holder.update(text=profile_worker(stack, int(args.duration * 0.6), out))
                 )
                 profiler.start()
+            cpu_before = cpu_seconds(stack)
             phase_result = asyncio.run(
                 run_phase(phase, url, args.citizens, args.duration, think, f"{name}{suffix[:4]}{phase[0]}",
                           headers=stack.rest_headers())
             )
+            cpu_after = cpu_seconds(stack)
             if profiler is not None:
                 profiler.join()
                 result.profile = holder.get("text", "")
             phases.append(phase_result)
-            result.phases.append(phase_record(phase, think, args.citizens, phase_result))
+            record = phase_record(phase, think, args.citizens, phase_result)
+            record["cpu_ms_per_message"] = cpu_per_message(cpu_before, cpu_after, phase_result.messages)
+            result.phases.append(record)
         result.store = asdict(check_store(stack, phases))
     finally:
         record_memory(sampler, result)
@@ -384,6 +435,17 @@ def render(results: list[ConfigResult], nlu: dict[str, dict[str, Any]], args: ar
             + " | ".join(f"{r.rss_mb.get(n, 0)} ({r.rss_single_mb.get(n, 0)})" for n in names)
             + " |"
         )
+    cpu_rows = [(r.name, p) for r in results for p in r.phases if p.get("cpu_ms_per_message")]
+    if cpu_rows:
+        procs = sorted({n for _, p in cpu_rows for n in p["cpu_ms_per_message"]})
+        lines += ["", "CPU time per message answered (ms; user + system, all processes of each kind; "
+                  "PostgreSQL: the whole server):", ""]
+        lines.append("| model | phase | " + " | ".join(procs) + " | all |")
+        lines.append("|---|---|" + "---:|" * (len(procs) + 1))
+        for name, p in cpu_rows:
+            cpu = p["cpu_ms_per_message"]
+            lines.append(f"| {name} | {p['phase']} | " + " | ".join(f"{cpu.get(n, 0):.1f}" for n in procs)
+                         + f" | {sum(cpu.values()):.1f} |")
     by_name = {r.name: r for r in results}
     if "project" in by_name and "rasa-default" in by_name:
         a, b = by_name["project"], by_name["rasa-default"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import Counter
 import re
 import unicodedata
 import zlib
@@ -49,6 +50,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy import sparse
 from scipy.special import softmax
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion
@@ -109,11 +111,16 @@ class LinearModel:
         self.config = dict(config)
         self.patterns = [(p["name"], p["pattern"]) for p in patterns]
         self._compiled: Optional[List[Tuple[str, re.Pattern]]] = None
+        self._scorer: Optional[Tuple[List[str], Any, np.ndarray, int]] = None
         self.features = vectorizer(config["char_ngrams"], config["word_ngrams"])
         self.svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_seed"])
 
     def __getstate__(self) -> Dict[str, Any]:
-        return {**self.__dict__, "_compiled": None}
+        return {**self.__dict__, "_compiled": None, "_scorer": None}
+
+    def __setstate__(self, state: Dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_scorer", None)
 
     def compiled(self) -> List[Tuple[str, re.Pattern]]:
         if self._compiled is None:
@@ -135,21 +142,57 @@ class LinearModel:
     def labels(self) -> List[str]:
         return [str(label) for label in self.svm.classes_]
 
+    def scorer(self) -> Tuple[List[str], Any, np.ndarray, int]:
+        """What ``rank`` needs, prepared once per loaded model: the labels, the SVM's weights
+        as a features x labels matrix in the row format a message's vector multiplies
+        (the SVM's own ``decision_function`` converts its sparse weights on every call), the
+        intercepts, and the number of character and word features."""
+        if self._scorer is None:
+            coef = self.svm.coef_
+            weights = coef.T.tocsr() if hasattr(coef, "tocsr") else np.ascontiguousarray(coef.T)
+            known = sum(self.features.transformer_list[i][1].idf_.shape[0] for i in (0, 1))
+            self._scorer = (self.labels, weights, np.asarray(self.svm.intercept_, dtype=np.float64), known)
+        return self._scorer
+
+    def vector(self, message: Message) -> Any:
+        """The message's features, as ``self.features.transform`` gives them (sublinear TF
+        times IDF, each part normalised, the parts side by side), for one message without
+        scikit-learn's per-call checks and joblib machinery, which cost more than the
+        arithmetic of one short message (tests/unit/test_linear_nlu.py compares the two)."""
+        doc = self.document(message)
+        columns: List[np.ndarray] = []
+        values: List[np.ndarray] = []
+        offset = 0
+        for _, part in self.features.transformer_list:
+            vocabulary, idf = part.vocabulary_, part.idf_
+            counts = Counter(index for index in map(vocabulary.get, part.analyzer(doc)) if index is not None)
+            if counts:
+                cols = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
+                tf = np.array([counts[c] for c in cols], dtype=np.float64)
+                weights = (np.log(tf) + 1.0) * idf[cols]
+                columns.append(cols + offset)
+                values.append(weights / np.sqrt(np.dot(weights, weights)))
+            offset += idf.shape[0]
+        if not columns:
+            return sparse.csr_matrix((1, offset), dtype=np.float32)
+        cols = np.concatenate(columns)
+        return sparse.csr_matrix((np.concatenate(values).astype(np.float32), cols, [0, cols.shape[0]]),
+                                 shape=(1, offset))
+
     def rank(self, message: Message) -> List[Tuple[str, float]]:
         """(label, confidence) of every label, best first; nothing for a message with no
         character or word seen in training ("呃……", "？？"): FallbackClassifier asks again."""
-        vector = self.features.transform([self.document(message)])
-        known = vector[:, : self.features.transformer_list[0][1].idf_.shape[0]
-                       + self.features.transformer_list[1][1].idf_.shape[0]]
-        if known.nnz == 0:
+        labels, weights, intercept, known = self.scorer()
+        vector = self.vector(message)
+        if vector[:, :known].nnz == 0:
             return []
-        margins = self.svm.decision_function(vector)
-        margins = np.asarray(margins).reshape(1, -1)
-        if margins.shape[1] == 1:  # two labels: one margin
+        product = vector @ weights
+        margins = (product.toarray() if hasattr(product, "toarray") else np.asarray(product)).ravel() + intercept
+        if margins.shape[0] == 1:  # two labels: one margin
             margins = np.hstack([-margins, margins])
-        confidences = softmax(margins[0] * self.config["temperature"])
+        confidences = softmax(margins * self.config["temperature"])
         order = np.argsort(-confidences, kind="stable")
-        return [(self.labels[i], float(confidences[i])) for i in order]
+        return [(labels[i], float(confidences[i])) for i in order]
 
 
 class _LinearComponent(GraphComponent):

@@ -1,32 +1,161 @@
-"""Speed-ups of the Rasa server that change no behaviour, installed by the production launcher.
+"""Speed-ups of the Rasa server that change no behaviour, installed in both profiles.
 
-Rasa 3.6 checks every answer of the action server with ``jsonschema.validate``, which first
-validates the (large, constant) response schema against the JSON Schema meta-schema, on every
-call: about 15 ms of CPU per remote action on this project's hardware, several times per
-message, and the largest single item in a profile of a loaded Rasa worker. The schema is
-constant, so it is checked once here and one validator is reused for the answers that pass.
-An answer that fails goes through Rasa's own check, which raises its usual error.
+Each replaces a piece of Rasa 3.6 that costs CPU on every message with one that gives the
+same result (README "Measured speed"; tests/production/test_speedups.py compares them):
+
+- **The check of the action server's answers.** Rasa checks every answer with
+  ``jsonschema.validate``, which first validates the (large, constant) response schema
+  against the meta-schema, and then tries each event of the answer against all 23 branches of
+  the schema's ``oneOf``. The schema is checked once here; an event is checked against the
+  branch of its own type (the branches are told apart by ``event``'s ``const``, so no other
+  branch can match), the rest of the answer against the schema without the event branches.
+  An answer that fails, or that this shortcut cannot judge, goes through Rasa's own check,
+  which gives Rasa's verdict and raises its usual error.
+- **Connections to the action server.** Rasa opens a new aiohttp session, and a new TCP
+  connection, for every call of an endpoint. Here the sessions of one event loop (one Sanic
+  worker) share a connector that keeps connections open for a short time, below the action
+  server's keep-alive, so that a closed connection is not reused. The body (the whole
+  tracker) is written by ujson, a dependency of Rasa, instead of ``json.dumps``.
+
+Both profiles run Rasa with them: the production launcher (``scripts/prod.py``) calls
+``install``, and the development profile (``Procfile``, ``make run``) starts Rasa as
+``python -m connectors.speedups run …``, which installs them and then runs Rasa's own
+command line with the same arguments as ``rasa run …``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import json
+import sys
+import weakref
+from typing import Any, Callable
 
 
-def install() -> None:
-    """Wrap ``RemoteAction._validate_action_result`` with a reused validator."""
+# Below Sanic's default keep-alive timeout (5 s) of the action server: the server never closes
+# a connection this side still means to reuse.
+KEEPALIVE_SECONDS = 2.0
+
+
+def action_result_check() -> Callable[[dict[str, Any]], bool]:
+    """A function telling whether an answer of the action server satisfies Rasa's response
+    schema; ``False`` also where it cannot tell (Rasa's own check then decides)."""
+    import copy
+
     import jsonschema
     from rasa.core.actions.action import RemoteAction
 
     schema = RemoteAction.action_response_format_spec()
     validator_class = jsonschema.validators.validator_for(schema)
     validator_class.check_schema(schema)
-    validator = validator_class(schema)
+    whole = validator_class(schema)
+
+    items = schema["properties"]["events"]["items"]
+    branches = items["oneOf"]
+    kinds = [branch.get("properties", {}).get("event", {}).get("const") for branch in branches]
+    if None in kinds or len(set(kinds)) != len(kinds):  # not told apart by type: no shortcut
+        return whole.is_valid
+    common = {key: value for key, value in items.items() if key != "oneOf"}
+    by_kind = {kind: validator_class({**common, "allOf": [branch]}) for kind, branch in zip(kinds, branches)}
+    outer_schema = copy.deepcopy(schema)
+    outer_schema["properties"]["events"].pop("items")
+    outer = validator_class(outer_schema)
+
+    def is_valid(result: dict[str, Any]) -> bool:
+        if not outer.is_valid(result):
+            return False
+        events = result.get("events") if isinstance(result, dict) else None
+        if not isinstance(events, list):
+            return whole.is_valid(result)
+        for event in events:
+            kind = event.get("event") if isinstance(event, dict) else None
+            check = by_kind.get(kind) if isinstance(kind, str) else None
+            if check is None or not check.is_valid(event):
+                return False
+        return True
+
+    return is_valid
+
+
+def install() -> None:
+    """Install the speed-ups (see the module's docstring) in this process."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import EndpointConfig
+
+    is_valid = action_result_check()
     rasa_check = RemoteAction._validate_action_result
 
     def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
-        if validator.is_valid(result):
+        if is_valid(result):
             return True
-        return rasa_check(self, result)  # raises Rasa's ValidationError with Rasa's message
+        return rasa_check(self, result)  # Rasa's verdict; raises Rasa's ValidationError
 
     RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+    rasa_session = EndpointConfig.session
+
+    def session(self: EndpointConfig) -> Any:
+        """Rasa's session (its headers, authentication and timeout, as in
+        ``EndpointConfig.session``) on the event loop's shared connector."""
+        import aiohttp
+        from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+        connector = shared_connector()
+        if connector is None:
+            return rasa_session(self)
+        auth = None
+        if self.basic_auth:
+            auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+        return aiohttp.ClientSession(
+            headers=self.headers,
+            auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=connector,
+            connector_owner=False,
+            json_serialize=json_dumps,
+        )
+
+    EndpointConfig.session = session  # type: ignore[method-assign]
+
+
+def json_dumps(value: Any) -> str:
+    """The body of a call (the whole tracker, for an action): ujson (a dependency of Rasa),
+    several times faster than ``json.dumps``, UTF-8 instead of ``\\u`` escapes; the same
+    JSON value. What ujson refuses (NaN, an unknown type) goes to ``json.dumps`` as before."""
+    import ujson
+
+    try:
+        return ujson.dumps(value, ensure_ascii=False, escape_forward_slashes=False)
+    except (OverflowError, TypeError, ValueError):
+        return json.dumps(value)
+
+
+_CONNECTORS: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]" = weakref.WeakKeyDictionary()
+
+
+def shared_connector() -> Any:
+    """The keep-alive connector of the running event loop (``None`` outside one)."""
+    import aiohttp
+
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    connector = _CONNECTORS.get(loop)
+    if connector is None or connector.closed:
+        connector = aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS, limit=100)
+        _CONNECTORS[loop] = connector
+    return connector
+
+
+def main() -> None:
+    """``python -m connectors.speedups <rasa arguments>``: Rasa's command line, sped up."""
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *sys.argv[1:]]
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,18 @@ A citizen who declines the processing of personal information (``intake_status``
 entities of the session's user turns and the values of the form's slots are replaced, in
 the rows already stored and in the ones being saved.
 
+Each Rasa process keeps the trackers it saved last (``TRACKER_CACHE_SIZE``, default 256 per
+process; 0 turns it off). The next message of such a conversation reads from the database
+only what is needed to prove the kept tracker current (the number and the last id of the
+conversation's rows) and the rows written since (by another worker or replica); it is read
+whole again when anything else changed: rows removed or rewritten (retention, a declined
+consent), or a new session started elsewhere. A kept tracker is taken out while Rasa handles
+a message and put back only when its events are stored, so a message that fails leaves
+nothing half-done in memory. With ``TRACKER_CACHE_CHECK=1`` (the test suite) every kept
+tracker is also compared with the one read whole, and a difference is logged as an error and
+the stored one used. What is kept is in this process's memory only, as Rasa's own
+tracker is while it handles a message; nothing of it is written anywhere.
+
 Everything else is Rasa's: restarts, several Sanic workers and replicas (no state besides
 the database), ``rasa export`` (``retrieve_full_tracker`` decrypts), deletion by
 ``sender_id`` (retention, ``bot/store/retention.py``).
@@ -30,16 +42,21 @@ Configured in endpoints.yml (SQLite, development) and deploy/endpoints.prod.yml
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import logging
+from collections import OrderedDict
+from dataclasses import dataclass
 from collections.abc import Iterable, Sequence
-from typing import Any, Optional
+from typing import Any, List, Optional, Tuple
 
+import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import SlotSet
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import SessionStarted, SlotSet, deserialise_events
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.rules.personal import EXTRA_PERSONAL_SLOTS
@@ -53,6 +70,12 @@ STATUS_SLOT = "intake_status"
 # What a removed user message reads as (transcripts show it to staff).
 REMOVED_TEXT = "［内容已删除：未同意处理个人信息］"
 LEGACY_BATCH = 500
+# Attribute of a tracker read from (or saved to) this store: how many of its events are stored.
+STORED_EVENTS = "_stored_event_count"
+# Attribute of such a tracker: what the database holds for the conversation (``Stored``).
+STORED_STATE = "_stored_rows"
+# Logged (an error) when TRACKER_CACHE_CHECK finds a kept tracker that differs from the stored one.
+CACHE_DIFFERS = "tracker cache: the kept tracker differs from the stored one; read whole"
 
 
 class EventCipher:
@@ -106,12 +129,94 @@ def declines(events: Iterable[dict[str, Any]]) -> bool:
     )
 
 
+@dataclass
+class Stored:
+    """What the database holds for a conversation, as this process last read or wrote it:
+    the number of rows (every session), the id of the last, and a digest of every row's
+    stored ``data`` in order. A Fernet token is new each time a row is written, so a row
+    rewritten by anyone (a declined consent, an erasure the citizen asked for) changes the
+    digest even when the number of rows does not."""
+
+    rows: int
+    last_id: Optional[int]
+    digest: Any  # hashlib.blake2b, to be continued with the rows written next
+
+    @classmethod
+    def of(cls, rows: Sequence[Tuple[int, str]]) -> "Stored":
+        digest = hashlib.blake2b(digest_size=16)
+        for _, data in rows:
+            digest.update(data.encode("ascii"))
+            digest.update(b"\0")
+        return cls(len(rows), rows[-1][0] if rows else None, digest)
+
+    def same_as(self, rows: Sequence[Tuple[int, str]]) -> bool:
+        return (len(rows) == self.rows and (rows[-1][0] if rows else None) == self.last_id
+                and Stored.of(rows).digest.digest() == self.digest.digest())
+
+
+@dataclass
+class Kept:
+    """A tracker this process saved, and what the database held for it then."""
+
+    tracker: DialogueStateTracker
+    stored: Stored
+
+
+class TrackerCache:
+    """The trackers this process saved last, least recently used first out."""
+
+    def __init__(self, size: int, check: bool = False) -> None:
+        self.size = size
+        self.check = check  # compare every kept tracker with the stored one (the test suite)
+        self._kept: "OrderedDict[str, Kept]" = OrderedDict()
+        self.hits = self.misses = 0
+
+    def take(self, sender_id: str) -> Optional[Kept]:
+        return self._kept.pop(sender_id, None)
+
+    def put(self, sender_id: str, kept: Kept) -> None:
+        if self.size <= 0:
+            return
+        self._kept.pop(sender_id, None)
+        self._kept[sender_id] = kept
+        while len(self._kept) > self.size:
+            self._kept.popitem(last=False)
+
+    def forget(self, sender_id: str) -> None:
+        self._kept.pop(sender_id, None)
+
+
+def latest_session(rows: Sequence[Tuple[int, str, Optional[float], str]]) -> List[str]:
+    """The ``data`` of the rows Rasa's ``retrieve`` reads: from the latest SessionStarted on
+    (by timestamp, as ``SQLTrackerStore._event_query`` selects them), or all rows if none."""
+    starts = [row[2] for row in rows if row[1] == SessionStarted.type_name and row[2] is not None]
+    if not starts:
+        return [row[3] for row in rows]
+    start = max(starts)
+    return [row[3] for row in rows if row[2] is not None and row[2] >= start]
+
+
+def state_of(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """The tracker's state as JSON gives it (what is stored and what the action server gets:
+    a tuple of the message being handled is a list once read back)."""
+    return json.loads(json.dumps(tracker.current_state(EventVerbosity.ALL)))
+
+
+def cache_size(kwargs: dict[str, Any]) -> int:
+    """``cache_size`` of the endpoint's configuration, else ``TRACKER_CACHE_SIZE``."""
+    value = kwargs.pop("cache_size", None)
+    if value is None:
+        return channel_settings().tracker_cache_size
+    return max(0, int(value))
+
+
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose ``events.data`` is encrypted (see the module's docstring)."""
 
     def __init__(self, domain: Optional[Domain] = None, **kwargs: Any) -> None:
         keys = kwargs.pop("encryption_keys", None) or channel_settings().tracker_encryption_keys
         self.cipher = EventCipher(keys)
+        self.cache = TrackerCache(cache_size(kwargs), check=channel_settings().tracker_cache_check)
         super().__init__(domain=domain, **kwargs)
         self.encrypt_legacy_rows()
 
@@ -119,40 +224,145 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
-        with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [self.cipher.decode(row.data) for row in rows]
+        if not fetch_events_from_all_sessions:
+            kept = self.cache.take(sender_id)
+            if kept is not None:
+                tracker = self._brought_up_to_date(kept)
+                if tracker is not None:
+                    self.cache.hits += 1
+                    if not self.cache.check:
+                        return tracker
+                    whole = await self._read_whole(sender_id, fetch_events_from_all_sessions)
+                    ours, stored = state_of(tracker), state_of(whole) if whole is not None else {}
+                    if ours == stored:
+                        return tracker
+                    log.error("%s (%s)", CACHE_DIFFERS,
+                              ", ".join(sorted(k for k in {*ours, *stored} if ours.get(k) != stored.get(k))))
+                    return whole
+            self.cache.misses += 1
+        return await self._read_whole(sender_id, fetch_events_from_all_sessions)
+
+    async def _read_whole(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> Optional[DialogueStateTracker]:
+        if fetch_events_from_all_sessions:
+            with self.session_scope() as session:
+                # the data column alone: no ORM object per event (a conversation has hundreds)
+                rows = self._event_query(
+                    session, sender_id, fetch_events_from_all_sessions=True
+                ).with_entities(self.SQLEvent.data).all()
+            events = [self.cipher.decode(data) for (data,) in rows]
+            if self.domain and events:
+                return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            return None
+        rows = self._all_rows(sender_id)
+        events = [self.cipher.decode(data) for data in latest_session(rows)]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            setattr(tracker, STORED_EVENTS, len(events))
+            setattr(tracker, STORED_STATE, Stored.of([(row[0], row[3]) for row in rows]))
+            return tracker
         return None
+
+    def _all_rows(self, sender_id: str) -> List[Tuple[int, str, Optional[float], str]]:
+        """Every row of the conversation, in order: (id, type_name, timestamp, data)."""
+        table = self.SQLEvent.__table__
+        with self.session_scope() as session:
+            return [tuple(row) for row in session.execute(
+                sa.select(table.c.id, table.c.type_name, table.c.timestamp, table.c.data)
+                .where(table.c.sender_id == sender_id).order_by(table.c.id)
+            ).all()]
+
+    def _brought_up_to_date(self, kept: Kept) -> Optional[DialogueStateTracker]:
+        """The kept tracker with the rows stored since it was saved, or ``None`` when it must
+        be read whole (rows removed or rewritten, a new session, a declined consent)."""
+        rows = self._all_rows(kept.tracker.sender_id)
+        known = [(row[0], row[3]) for row in rows[: kept.stored.rows]]
+        if not kept.stored.same_as(known):
+            return None
+        newer = rows[kept.stored.rows:]
+        tracker = kept.tracker
+        if not newer:
+            setattr(tracker, STORED_STATE, kept.stored)
+            return tracker
+        if any(row[1] == SessionStarted.type_name for row in newer):
+            return None
+        new_events = [self.cipher.decode(row[3]) for row in newer]
+        if declines(new_events):
+            return None
+        for event in deserialise_events(new_events):
+            tracker.update(event)
+        for row in newer:
+            kept.stored.digest.update(row[3].encode("ascii"))
+            kept.stored.digest.update(b"\0")
+        kept.stored.rows, kept.stored.last_id = len(rows), rows[-1][0]
+        setattr(tracker, STORED_EVENTS, getattr(tracker, STORED_EVENTS) + len(newer))
+        setattr(tracker, STORED_STATE, kept.stored)
+        return tracker
 
     # --- Rasa's writes ---------------------------------------------------------------------
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the tracker's new events, encrypted (Rasa's ``save`` otherwise)."""
         await self.stream_events(tracker)
         with self.session_scope() as session:
-            new_events = [event.as_dict() for event in self._additional_events(session, tracker)]
+            new_events = [event.as_dict() for event in self._new_events(session, tracker)]
             declined = declines(new_events)
             if declined:
                 personal = self._personal_slots()
                 self._anonymise_stored(session, tracker.sender_id, personal)
                 new_events = [anonymised_event(e, personal) for e in new_events]
-            for data in new_events:
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=data.get("event"),
-                        timestamp=data.get("timestamp"),
-                        intent_name=(data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
-                        action_name=data.get("name"),
-                        data=self.cipher.encode(data),
-                    )
-                )
+            rows = [
+                {
+                    "sender_id": tracker.sender_id,
+                    "type_name": data.get("event"),
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": (data.get("parse_data") or {}).get("intent", {}).get(INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": self.cipher.encode(data),
+                }
+                for data in new_events
+            ]
+            if rows:  # one INSERT of all the rows, in order (no ORM objects to flush and refetch)
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            stored: Optional[Stored] = getattr(tracker, STORED_STATE, None)
+            keep = stored is not None and self.cache.size > 0 and not declined and self._keepable(tracker)
+            if keep and rows:
+                table = self.SQLEvent.__table__
+                for row in rows:
+                    stored.digest.update(row["data"].encode("ascii"))
+                    stored.digest.update(b"\0")
+                stored.rows += len(rows)
+                stored.last_id = session.execute(
+                    sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == tracker.sender_id)
+                ).scalar()
             session.commit()
+        setattr(tracker, STORED_EVENTS, len(tracker.events))
+        if keep and stored.last_id is not None:
+            self.cache.put(tracker.sender_id, Kept(tracker, stored))
+        else:
+            self.cache.forget(tracker.sender_id)
+            if hasattr(tracker, STORED_STATE):
+                delattr(tracker, STORED_STATE)
         if declined:
             log.info("consent declined: personal data of the session removed from the tracker")
+
+    @staticmethod
+    def _keepable(tracker: DialogueStateTracker) -> bool:
+        """Whether the tracker is what reading it back would give: one this store read, and
+        no session started after its first event (a read gives the latest session only)."""
+        if getattr(tracker, STORED_EVENTS, None) is None:
+            return False
+        return not any(isinstance(event, SessionStarted) for event in itertools.islice(tracker.events, 1, None))
+
+    def _new_events(self, session: Any, tracker: DialogueStateTracker) -> Iterable[Any]:
+        """The tracker's events not stored yet. A tracker this store read (or saved) knows how
+        many of its events are stored: the conversation's lock (the lock store) keeps every
+        other writer out while Rasa handles a message, so they are still the stored ones and
+        no count query is needed. Any other tracker: Rasa's count of the stored events."""
+        stored = getattr(tracker, STORED_EVENTS, None)
+        if stored is None:
+            return self._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
     def _personal_slots(self) -> frozenset[str]:
         """The slots holding the citizen's answers: whatever the forms ask for, and the other

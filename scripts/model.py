@@ -5,13 +5,16 @@ trains only when that file is missing, so an unchanged project never trains twic
 changed one never runs a stale model.
 
 The hash covers the pipeline/policy config, the domain, every training data file, the jieba
-dictionary and the locked Rasa requirements (a Rasa upgrade invalidates models).
+dictionary, the locked Rasa requirements (a Rasa upgrade invalidates models) and the code of
+the project's own components that the config names (``connectors.linear_nlu.…``): a change
+to a component retrains the models that use it, and only those.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import re
 import sys
 from pathlib import Path
 
@@ -23,13 +26,29 @@ INPUT_GLOBS = (
     "data/**/*.yaml",
     "dictionaries/**/*",
     "requirements/rasa.txt",
-    "connectors/linear_nlu.py",  # trained components: their code shapes the archive
 )
+# "- name: connectors.linear_nlu.LinearIntentClassifier" (a dotted name is a project class)
+COMPONENT_NAME = re.compile(r"^\s*-?\s*name:\s*[\"']?([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+)")
+
+
+def component_modules(config: Path) -> set[Path]:
+    """The source files of the project's components named in the config's pipeline and
+    policies (``name: connectors.linear_nlu.LinearIntentClassifier`` -> connectors/linear_nlu.py).
+    Read line by line: this script runs on a bare Python, without PyYAML."""
+    files: set[Path] = set()
+    for line in config.read_text(encoding="utf-8").splitlines():
+        match = COMPONENT_NAME.match(line.split("#", 1)[0])
+        if not match:
+            continue
+        source = ROOT.joinpath(*match.group(1).split(".")[:-1]).with_suffix(".py")
+        if source.is_file():
+            files.add(source.resolve())
+    return files
 
 
 def training_inputs(config: Path) -> list[Path]:
     """All files whose content determines the trained model, in a stable order."""
-    files = {config.resolve()}
+    files = {config.resolve(), *component_modules(config)}
     for pattern in INPUT_GLOBS:
         files.update(p.resolve() for p in ROOT.glob(pattern) if p.is_file())
     return sorted(files)

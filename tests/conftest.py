@@ -27,6 +27,11 @@ TEST_POSTGRES_URL = os.environ.get(
 )
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
+# Every Rasa process the tests start compares each tracker it kept in memory with the one
+# stored (connectors/tracker_store.py) and logs an error on a difference; the stacks fail a
+# test that leaves such an error in a log (tests/support/stack.py).
+os.environ.setdefault("TRACKER_CACHE_CHECK", "1")
+
 
 @dataclass(frozen=True)
 class Database:

@@ -34,6 +34,10 @@ Variables (default in brackets):
   that encrypt every event of the tracker store (``connectors/tracker_store.py``); the first
   encrypts, all decrypt (rotation: put the new key first). Not the case store's keys; refused
   in production while the development key is among them.
+- ``TRACKER_CACHE_SIZE`` [256] — conversations whose tracker each Rasa process keeps in
+  memory between messages (``connectors/tracker_store.py``); 0 keeps none.
+- ``TRACKER_CACHE_CHECK`` [0] — ``1``: compare every kept tracker with the stored one and log
+  an error on a difference (the test suite sets it; it costs a full read per message).
 - ``JURISDICTION_FILE`` — as for the back office (``bot.settings.backoffice``).
 """
 
@@ -130,6 +134,8 @@ class ChannelSettings(ProcessSettings):
     rest_channel_token: str = field(default=DEV_REST_CHANNEL_TOKEN, repr=False)
     webchat_session_secret: str = field(default=DEV_WEBCHAT_SESSION_SECRET, repr=False)
     action_endpoint_token: str = field(default=DEV_ACTION_ENDPOINT_TOKEN, repr=False)
+    tracker_cache_size: int = 256
+    tracker_cache_check: bool = False
 
     def secrets(self) -> list[Secret]:
         jwt = (self.rasa_jwt_secret,) if self.rasa_jwt_secret else ()
@@ -177,6 +183,8 @@ def load_channel_settings(env: Mapping[str, str] | None = None) -> ChannelSettin
         ),
         rest_channel_token=read_str(env, "REST_CHANNEL_TOKEN", DEV_REST_CHANNEL_TOKEN),
         webchat_session_secret=read_str(env, "WEBCHAT_SESSION_SECRET", DEV_WEBCHAT_SESSION_SECRET),
+        tracker_cache_size=read_int(env, "TRACKER_CACHE_SIZE", 256, minimum=0),
+        tracker_cache_check=read_choice(env, "TRACKER_CACHE_CHECK", "0", ("0", "1")) == "1",
     )
 
 

@@ -136,15 +136,20 @@ class ActionLink:
             except OSError:
                 _close(client)
                 continue
-            request = bytearray()
-            threading.Thread(target=self._requests, args=(client, upstream, request), daemon=True).start()
-            threading.Thread(target=self._responses, args=(upstream, client, request), daemon=True).start()
+            # the call being answered: Rasa keeps a connection open for the next calls (of any
+            # conversation), and sends a call only after the answer to the one before
+            call = {"request": bytearray(), "response": bytearray()}
+            threading.Thread(target=self._requests, args=(client, upstream, call), daemon=True).start()
+            threading.Thread(target=self._responses, args=(upstream, client, call), daemon=True).start()
 
     @staticmethod
-    def _requests(client: socket.socket, upstream: socket.socket, request: bytearray) -> None:
+    def _requests(client: socket.socket, upstream: socket.socket, call: dict[str, bytearray]) -> None:
         try:
             while data := client.recv(65536):
-                request.extend(data)
+                if data.startswith(b"POST "):  # a new call on the connection
+                    call["request"].clear()
+                    call["response"].clear()
+                call["request"].extend(data)
                 upstream.sendall(data)
         except OSError:
             pass
@@ -154,13 +159,12 @@ class ActionLink:
             except OSError:
                 pass
 
-    def _responses(self, upstream: socket.socket, client: socket.socket, request: bytearray) -> None:
-        response = bytearray()
+    def _responses(self, upstream: socket.socket, client: socket.socket, call: dict[str, bytearray]) -> None:
         try:
             while data := upstream.recv(65536):
-                response.extend(data)
-                if self.sender and self.sender in request and not self.held.is_set():
-                    found = CASE_NO_BYTES.search(response)
+                call["response"].extend(data)
+                if self.sender and self.sender in call["request"] and not self.held.is_set():
+                    found = CASE_NO_BYTES.search(call["response"])
                     if found:
                         self.held_case_no = found.group().decode()
                         self.held.set()

@@ -8,6 +8,7 @@ rejected with Rasa's error message.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 
 from tests.support.stack import ROOT, rasa_python
@@ -16,9 +17,11 @@ SCRIPT = r"""
 import json, sys
 import jsonschema
 from rasa.core.actions.action import RemoteAction
-from connectors.speedups import install
+from connectors.speedups import action_result_check, install
 
 samples = json.loads(sys.argv[1])
+shortcut = action_result_check()
+fast = [shortcut(s) for s in samples]
 spec = RemoteAction.action_response_format_spec()
 
 def original(result):
@@ -39,7 +42,7 @@ for s in samples:
     except jsonschema.ValidationError as e:
         after.append("invalid")
         messages.append(e.message)
-print(json.dumps({"before": before, "after": after, "messages": messages,
+print(json.dumps({"before": before, "after": after, "messages": messages, "fast": fast,
                   "patched": RemoteAction._validate_action_result.__module__}))
 """
 
@@ -53,6 +56,29 @@ SAMPLES = [
     {"events": "not a list", "responses": []},
     {"events": [{"event": "no_such_event"}], "responses": []},
     {"events": [], "responses": "text"},
+    # every kind of event an action answers with, right and wrong
+    {"events": [{"event": "bot", "text": "您好", "data": {"buttons": []}, "metadata": {}},
+                {"event": "reset_slots"}, {"event": "restart"}, {"event": "action_execution_rejected",
+                                                              "name": "petition_form"},
+                {"event": "user", "text": "我要投诉", "parse_data": {"intent": {"name": "file_petition",
+                                                                      "confidence": 0.9}, "entities": []}},
+                {"event": "reminder", "intent": "x", "date_time": "2026-11-30T10:00:00"},
+                {"event": "followup", "name": "utter_greet", "timestamp": None}],
+     "responses": [{"text": "好的"}]},
+    {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "phone"}]}}], "responses": []},
+    {"events": [{"event": "slot", "name": 5, "value": 1}], "responses": []},
+    {"events": [{"event": "action", "name": 3}], "responses": []},
+    {"events": [{"event": "entities", "entities": [{"entity": "phone", "value": "1"}]}], "responses": []},
+    {"events": [{"event": "entities"}], "responses": []},
+    {"events": [{"event": 7}], "responses": []},
+    {"events": ["slot"], "responses": []},
+    {"events": [{"event": "slot", "name": "x", "value": 1, "timestamp": "noon"}], "responses": []},
+    {"events": [{"event": "bot", "metadata": "x"}], "responses": []},
+    {"events": [], "responses": [{"text": "x"}, "y"]},
+    {"responses": []},
+    {},
+    [],
+    "not an object",
 ]
 
 
@@ -68,4 +94,79 @@ def test_cached_validation_gives_rasas_verdicts_and_message(tmp_path) -> None:
     assert result["patched"] == "connectors.speedups"
     assert result["after"] == result["before"]
     assert result["before"][:2] == ["ok", "ok"] and "invalid" in result["before"][2:]
+    assert result["before"].count("ok") >= 4 and result["before"].count("invalid") >= 8
+    # the shortcut itself accepts exactly the valid answers (Rasa's check only confirms errors)
+    assert result["fast"] == [verdict == "ok" for verdict in result["before"]]
     assert all("Failed to validate Action server response" in m for m in result["messages"])
+
+
+def test_the_development_profile_runs_rasa_with_the_speed_up(tmp_path) -> None:
+    """`make run` (Procfile) starts Rasa through ``python -m connectors.speedups``, which is
+    Rasa's own command line: the same arguments, the same output."""
+    rasa_line = next(line for line in (ROOT / "Procfile").read_text().splitlines() if line.startswith("rasa:"))
+    assert "$RASA_PY -m connectors.speedups run " in rasa_line
+    env = {"RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore", "PATH": "/usr/bin:/bin",
+           "HOME": str(tmp_path)}
+    ours = subprocess.run([str(rasa_python()), "-m", "connectors.speedups", "--version"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    theirs = subprocess.run([str(rasa_python()), "-m", "rasa", "--version"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300, env=env)
+    assert ours.returncode == 0, ours.stderr[-2000:]
+    assert re.search(r"Rasa Version\s*:\s*3\.6\.21", ours.stdout)
+    assert ours.stdout == theirs.stdout
+
+
+KEEPALIVE_SCRIPT = r"""
+import asyncio, json
+from aiohttp import web
+from rasa.utils.endpoints import EndpointConfig
+from connectors.speedups import install
+
+async def main():
+    peers, seen = [], []
+
+    async def handler(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        seen.append({"auth": request.headers.get("Authorization"), "body": await request.json()})
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"Authorization": "Bearer t"})
+    answers = [await endpoint.request(json={"n": i, "text": "我要投诉 a/b", "x": [1.5, None, True]})
+               for i in range(3)]
+    await asyncio.sleep(2.5)  # longer than the connector keeps an idle connection
+    answers.append(await endpoint.request(json={"n": 3, "text": "我要投诉 a/b", "x": [1.5, None, True]}))
+    await runner.cleanup()
+    return {"peers": peers, "seen": seen, "answers": answers}
+
+before = asyncio.run(main())
+install()
+after = asyncio.run(main())
+print(json.dumps({"before": before, "after": after}))
+"""
+
+
+def test_connections_to_the_action_server_are_kept_open_briefly(tmp_path) -> None:
+    """Rasa opens a connection per call; with the speed-up, calls within the keep-alive share
+    one, a call after it opens a new one, and what the server receives is the same."""
+    run = subprocess.run(
+        [str(rasa_python()), "-c", KEEPALIVE_SCRIPT],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    before, after = result["before"], result["after"]
+    assert len(set(before["peers"])) == 4  # Rasa: a new connection every time
+    assert len(set(after["peers"][:3])) == 1  # the first three share one connection
+    assert after["peers"][3] != after["peers"][0]  # the idle one was not reused
+    assert after["seen"] == before["seen"] == [
+        {"auth": "Bearer t", "body": {"n": i, "text": "我要投诉 a/b", "x": [1.5, None, True]}} for i in range(4)]
+    assert after["answers"] == before["answers"]

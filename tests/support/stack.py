@@ -22,6 +22,11 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
+# What connectors/tracker_store.py logs when a kept tracker differs from the stored one
+# (TRACKER_CACHE_CHECK=1, set by tests/conftest.py).
+TRACKER_CACHE_DIFFERS = "tracker cache: the kept tracker differs"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -191,7 +196,10 @@ class Stack:
         self.start_process(
             "rasa",
             [
-                str(rasa_bin()),
+                # as Procfile (make run) starts it: Rasa's command line with connectors/speedups.py
+                str(rasa_python()),
+                "-m",
+                "connectors.speedups",
                 "run",
                 "--model",
                 str(model_path()),
@@ -242,6 +250,9 @@ class Stack:
     def stop(self) -> None:
         for proc in reversed(list(self.processes.values())):
             proc.stop()
+        differed = [proc.name for proc in self.processes.values()
+                    if TRACKER_CACHE_DIFFERS in proc.tail(100000)]
+        assert not differed, f"{differed}: a tracker kept in memory differed from the stored one (logs in {self.log_dir})"
 
     # --- talking to it -----------------------------------------------------------------
     def say(self, sender: str, message: str, timeout: float = 60) -> list[dict[str, Any]]:

@@ -63,6 +63,21 @@ SCRIPT = textwrap.dedent(
         for component in loaded:
             component.process([message])
         out[text] = message.as_dict(only_output_properties=True)
+        # the prepared weights give the SVM's own margins
+        import numpy as np
+        for component in loaded:
+            model = component.model
+            vector = model.features.transform([model.document(message)])
+            labels, weights, intercept, _ = model.scorer()
+            ours = (model.vector(message) @ weights).toarray().ravel() + intercept
+            out.setdefault("__margins_agree__", True)
+            ours_vector = model.vector(message)
+            out["__margins_agree__"] &= ours_vector.shape == vector.shape
+            out["__margins_agree__"] &= bool(np.array_equal(ours_vector.indices, vector.sorted_indices().indices))
+            out["__margins_agree__"] &= bool(np.allclose(ours_vector.toarray(), vector.toarray(), atol=1e-6))
+            out.setdefault("__margins_agree__", True)
+            out["__margins_agree__"] &= bool(np.allclose(ours, model.svm.decision_function(vector).ravel()))
+            out["__margins_agree__"] &= labels == [str(c) for c in model.svm.classes_]
     print(json.dumps(out, ensure_ascii=False))
     """
 )
@@ -114,3 +129,7 @@ def test_a_message_without_known_content_gets_no_intent(parsed: dict[str, dict],
     assert out["intent"] == {"name": None, "confidence": 0.0}
     assert out["intent_ranking"] == []
     assert "response_selector" not in out
+
+
+def test_the_prepared_weights_give_the_svms_own_margins(parsed: dict[str, dict]) -> None:
+    assert parsed["__margins_agree__"] is True
