@@ -6,6 +6,7 @@ it) or a polite explanation of what is wrong. Domain rules come from ``bot.rules
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -27,7 +28,7 @@ from bot.rules.fields import (
 )
 from bot.rules.idcard import id_birth_date
 from bot.rules.jurisdiction import load_jurisdiction, resolve_place
-from bot.rules.numbers import parse_people_count
+from bot.rules.numbers import GROUP_MIN, parse_people_count
 from bot.rules.petition import (
     check_address,
     check_free_text,
@@ -43,7 +44,11 @@ from actions import texts
 # PIPL 第31条: personal information of a child under 14 needs a parent's or guardian's consent.
 GUARDIAN_AGE = 14
 # "I have no 证件 / won't give it" while the number is asked: no number (第19条 does not need one).
-NO_DOCUMENT_WORDS = ("没有证件", "没证件", "不想提供", "不想给", "不方便提供", "不提供", "不愿意提供", "不填", "不给")
+NO_DOCUMENT_WORDS = (
+    "没有证件", "没证件", "不想提供", "不想给", "不方便提供", "不提供", "不愿意提供", "不填", "不给",
+    # the number is not at hand ("身份证号我记不住，要去翻一下"): not given now, the form goes on
+    "记不住", "记不得", "不记得", "记不清", "忘了", "没带", "找不到", "要去翻",
+)
 
 UNSURE_WORDS = ("不清楚", "不知道", "不确定", "说不清", "不太清楚")
 NONE_WORDS = ("无", "没有", "没", "不知道", "不清楚", "没有具体对象", "没有具体的人")
@@ -107,8 +112,8 @@ def check_id_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
         # Answering the question with the number is the explicit act of consent for it; a
         # number of the wrong form is explained and the number asked for again.
         given = check_id(raw, slots)
-        if not given.ok:
-            return AnswerOutcome(True, {"id_consent": True}, message=given.message)
+        if not given.ok:  # counts as a first failed answer to the 证件 question
+            return AnswerOutcome(True, {"id_consent": True}, message=given.message, remember={"id_number": 1})
         return AnswerOutcome(True, {"id_consent": True, **given.updates}, message=given.message)
     if value is None:
         return _unclear("id_consent", "id_consent.unclear")
@@ -235,6 +240,9 @@ def check_prior_body(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     return AnswerOutcome(True, {"prior_body": text})
 
 
+_NUMBER_NAME_RE = re.compile(r"^[^0-9]{0,6}?(?:编号|单号|号码|号)(?:是|为|:|：)?\s*(?=[0-9A-Za-z])")
+
+
 def check_prior_case_no(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     text = _as_text(raw)
     if raw is False or any(w in text for w in FORGOT_WORDS):
@@ -242,7 +250,9 @@ def check_prior_case_no(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     case_no = find_case_no(text)
     if case_no:
         return AnswerOutcome(True, {"prior_case_no": case_no})
-    # Numbers of other systems (a 12345 work order, a letter reference) are kept as given.
+    # Numbers of other systems (a 12345 work order, a letter reference) are kept as given,
+    # without the words that name them ("工单号是20250312088").
+    text = _NUMBER_NAME_RE.sub("", text)
     spec = BY_SLOT["prior_case_no"]
     if spec.min_len <= len(text) <= spec.max_len and any(ch.isdigit() for ch in text):
         return AnswerOutcome(True, {"prior_case_no": text})
@@ -288,7 +298,7 @@ def check_group_size(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
         count = parsed.n
     if count > MAX_GROUP_SIZE:
         return AnswerOutcome(False, message=texts.text("validation.group_size"))
-    info = texts.text("group", n=count) if count >= 5 else None
+    info = texts.text("group", n=count) if count >= GROUP_MIN else None
     return AnswerOutcome(True, {"group_size": float(count)}, message=info)
 
 

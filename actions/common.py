@@ -141,6 +141,7 @@ def is_answer_to(tracker: Tracker, slot: str) -> bool:
     """
     from bot.rules.petition import is_question
     from bot.rules.safety import detect_emergency
+    from bot.rules.understanding import understand
 
     if tracker.get_slot("requested_slot") != slot:
         return False
@@ -156,6 +157,10 @@ def is_answer_to(tracker: Tracker, slot: str) -> bool:
     if typed and declines_document(slot, raw):
         return True  # "算了，不提供了" at the 证件 question declines the number, it cancels nothing
     intent, confidence = latest_intent(tracker)
+    if intent == "continue_petition" and typed and slot in understand(raw).answers:
+        return True  # "我接着填，住址是西湖区…": going on, with the answer itself
+    if slot == "pi_consent" and typed and refuses_registration(tracker):
+        return True  # "不登记了" while the notice is asked: a refusal, with nothing held to confirm
     if intent == "faq" and typed and ANSWERING_INTENTS.get(slot) == STORY_INTENTS and not is_question(raw):
         return True  # "前年反映过，后来又复查复核了" tells the story: a policy question asks
     if intent in INTERRUPTION_INTENTS and confidence >= INTERRUPTION_CONFIDENCE:
@@ -173,6 +178,12 @@ INTERRUPTION_HANDLED = frozenset(
     {"emergency", "prohibited_action", "visit_escalation", "ask_jurisdiction", "bot_identity",
      "ask_official", "insult"}
 ) | STORY_INTENTS
+
+
+def refuses_registration(tracker: Tracker) -> bool:
+    """Whether the latest message confidently says not to register ("算了，不登记了")."""
+    intent, confidence = latest_intent(tracker)
+    return intent == "cancel" and confidence >= INTERRUPTION_CONFIDENCE
 
 
 def declines_document(slot: str, text: str) -> bool:

@@ -9,6 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.rules.fields import BY_SLOT, PRIOR_SLOTS, display_value
 from bot.rules.idcard import check_id_number
+from bot.rules.jurisdiction import IN, OUT, resolve_place
 from bot.rules.petition import detect_field, extract_correction_value
 from bot.rules.phone import check_mobile
 
@@ -19,6 +20,8 @@ from actions.intake import reset_petition
 
 # Answers that belong together: correcting one asks them all again.
 REPEAT_GROUP = ("is_first",) + PRIOR_SLOTS
+# A new value this short that names a 街道/镇 or another area is a place, not an address.
+PLACE_VALUE_MAX = 12
 
 
 def correction_target(text: str, field: str | None) -> tuple[str | None, str | None]:
@@ -34,6 +37,8 @@ def correction_target(text: str, field: str | None) -> tuple[str | None, str | N
             return "phone", text
         if check_id_number(text).ok:
             return "id_number", text
+    if field is None and value and len(value) <= PLACE_VALUE_MAX and resolve_place(value).status in (IN, OUT):
+        return "place", value  # "站台不在留下，是在转塘那边": a place named alone is where it happened
     return field, value
 
 

@@ -15,7 +15,8 @@ from bot.rules.case_numbers import find_case_no
 from bot.rules.deadlines import today_local
 from bot.rules.categories import category_names, infer_categories
 from bot.rules.jurisdiction import load_jurisdiction, resolve_place
-from bot.rules.fields import BY_SLOT, FIELDS, FORM_SLOTS, NOT_GIVEN_VALUES, correctable_slots
+from bot.rules.fields import BY_SLOT, FIELDS, FORM_SLOTS, NOT_GIVEN_VALUES, correctable_slots, is_given
+from bot.rules.numbers import GROUP_MIN
 from bot.rules.petition import is_question
 from bot.rules.text import tidy_text
 from bot.rules.understanding import Understanding, asks_who_handles, understand
@@ -31,16 +32,20 @@ from actions.common import (
     latest_entity,
     latest_intent,
     latest_text,
+    refuses_registration,
     yes_no_from_message,
 )
 from actions.safety import safety_first
 from actions.summary import render_summary
 from actions.understanding import (
+    BARE_NAME_SLOTS,
     PENDING_SLOT,
     RELEASE_MESSAGES,
     STORY_KEEPING_SLOTS,
+    bare_name,
     heard,
     leading_yes_no,
+    looks_like_name,
     merged_pending,
     other_pieces,
     release_pending,
@@ -66,6 +71,9 @@ NAME_MAX_LEFTOVER = 8
 # Questions whose piece is the better answer even alone ("我叫王建华，是西溪街道的居民" -> 王建华);
 # the free texts keep the whole message when nothing else is in it.
 OWN_PIECE_SLOTS = frozenset({"petitioner_name", "id_number", "phone", "address", "place"})
+# Questions answered by a number: a message that gave other pieces and holds no valid answer
+# to them is not a wrong answer, it answered something else.
+NUMBER_SLOTS = frozenset({"phone", "id_number"})
 
 # Openers that say "I want to petition" without saying what about.
 GENERIC_OPENERS = re.compile(
@@ -73,6 +81,22 @@ GENERIC_OPENERS = re.compile(
     r"(?:我|我们)?(?:想|要|需要|打算)?(?:投诉|反映|举报|上访|信访|求助|申诉|登记)?"
     r"(?:一下|一个|个|一件)?(?:问题|事情|情况|事)?[，,。！!\s]*"
 )
+
+
+# Words that say "register this": an opener without them and without the matter ("就是那个，
+# 我们小区的事") is the start of a story, not yet a wish to file: the citizen is asked to tell it.
+WISH_TO_FILE = re.compile(r"投诉|反映|举报|上访|信访|登记|求助|申诉|告状|检举|控告|维权|建议|办理|处理|帮我")
+# What a vague opener is made of: fillers, pronouns and the words for "a matter" or "our place".
+VAGUE_WORDS = re.compile(
+    r"就是|那个|这个|嗯|呃|啊|哦|吧|呢|是|有|个|一|的|我们|咱们|俺们|我|你|这边|那边|这里|那里"
+    r"|事情|事儿|事|问题|情况|小区|村里|村|单位|公司|家里|楼里|[\W_]"
+)
+
+
+def is_vague_opener(text: str) -> bool:
+    """Whether ``text`` says nothing yet beyond "about our place" and asks nothing to be filed
+    ("就是那个，我们小区的事"); "我想投诉" asks to file, "钱没给 工地 三墩" tells the matter."""
+    return not WISH_TO_FILE.search(text) and not VAGUE_WORDS.sub("", text)
 
 
 def reset_petition() -> list[EventType]:
@@ -119,7 +143,7 @@ class ActionStartIntake(Action):
             # An answer with no question asked: it starts a petition when it carries the matter
             # or the citizen's details; a bare "好的" or number is told how to start.
             found = understand(latest_text(tracker))
-            if find_case_no(latest_text(tracker)):
+            if find_case_no(latest_text(tracker)) and not (found.story and found.answers):
                 # "帮我查一下 xf 2026 000 789 办到哪了" read as an answer: a lookup, not a petition
                 dispatcher.utter_message(
                     text=texts.text("status.case_no_outside_lookup"), buttons=texts.buttons("status.case_no_outside_lookup")
@@ -143,6 +167,9 @@ class ActionStartIntake(Action):
         diverted = divert_opening(dispatcher, tracker, text)
         if diverted is not None:
             return events + diverted
+        if text and is_vague_opener(text):
+            dispatcher.utter_message(text=texts.text("describe_first"))
+            return events + [FollowupAction("action_listen")]
         description = opening_description(text) if text else None
         if description:
             found = understand(description)
@@ -166,6 +193,9 @@ class ActionStartIntake(Action):
                 # the place said with the name ("我是文新街道的李秀英"), not the home address
                 address = found.answers.get("address")
                 place = resolve_place(description.replace(address, "") if address else description)
+            if place.status not in ("in", "out") and found.answers.get("place"):
+                # the matter told as at home ("住…转塘街道…。我们村…"): the 街道 of the address
+                place = resolve_place(found.answers["place"])
             if place.status == "in" and place.subdivision:
                 events.append(SlotSet("place", place.subdivision))
             elif place.status == "out" and place.outside_area:
@@ -209,6 +239,8 @@ class ValidatePetitionForm(FormValidationAction):
         slot = tracker.get_slot("requested_slot")
         if slot not in FORM_SLOTS or not is_answer_to(tracker, slot):
             return []
+        if slot == "pi_consent" and refuses_registration(tracker):
+            return [SlotSet(slot, False)]  # declining the notice: nothing of the message is kept
         found = heard(tracker)
         text = latest_text(tracker)
         if not found and asks_who_handles(text) and is_question(text):
@@ -217,6 +249,9 @@ class ValidatePetitionForm(FormValidationAction):
             dispatcher.utter_message(text=f"{answer_text}\n{texts.text('jurisdiction_question.in_form')}")
             return []
         pieces = other_pieces(found, slot, tracker.slots)
+        name = bare_name(text) if slot in BARE_NAME_SLOTS and not found and not found.story else None
+        if name and not is_given(tracker.get_slot("petitioner_name")):
+            pieces["petitioner_name"] = name  # the name given late, while another question is open
         answer = self.raw_answer(slot, tracker)
         consent_by_number = slot == "id_consent" and "id_number" in pieces  # the number is the consent
         if slot in found.answers and (pieces or found.story or slot in OWN_PIECE_SLOTS):
@@ -224,13 +259,23 @@ class ValidatePetitionForm(FormValidationAction):
         elif (pieces or found.story) and slot in YES_NO_SLOTS and not consent_by_number:
             answer = leading_yes_no(text)  # only a yes or no said in words, not one guessed from a story
         elif slot == "petitioner_name" and pieces and 2 <= len(found.rest) <= NAME_MAX_LEFTOVER:
-            answer = found.rest  # "陈志明 3301… 1370… 家住…": the name is what is left
+            # "陈志明 3301… 1370… 家住…": the name is what is left; "先记一下我电话…" gave none
+            answer = found.rest if looks_like_name(found.rest) else None
         elif pieces and not has_content(found.rest) and not consent_by_number:
             answer = None  # it answered other questions only ("13812345678" when the 证件 is asked)
+        elif slot in NUMBER_SLOTS and pieces and not check_slot(slot, found.rest, tracker.slots).ok:
+            answer = None  # "想了想还是把身份证号给你吧，3301…" when the phone is asked: no phone in it
         elif (pieces or found.story) and slot not in STORY_KEEPING_SLOTS and slot not in YES_NO_SLOTS:
             answer = found.rest or None  # the free text left once the pieces are out
-        now, held = split_pieces(pieces, tracker.slots)
-        events: list[EventType] = [SlotSet(s, v) for s, v in now.items()]
+        events: list[EventType] = []
+        gates = dict(tracker.slots)
+        if "id_number" in pieces and tracker.get_slot("id_consent") is False and not declines_document("id_number", text):
+            # the number given after all: giving it is the consent (PIPL 第二十九条), the earlier
+            # "不提供" is replaced
+            gates["id_consent"] = True
+            events += [SlotSet("id_consent", True), SlotSet("id_type", None), SlotSet("guardian_consent", None)]
+        now, held = split_pieces(pieces, gates)
+        events += [SlotSet(s, v) for s, v in now.items()]
         if held:
             events.append(SlotSet(PENDING_SLOT, merged_pending(tracker.slots, held)))
         if slot in STORY_KEEPING_SLOTS and found.story:
@@ -312,6 +357,7 @@ class ValidatePetitionForm(FormValidationAction):
             if outcome.message and answered:
                 dispatcher.utter_message(text=outcome.message)
             attempts = self._attempts(tracker, slot, reset=True)
+            attempts.update(outcome.remember)
             if attempts != (tracker.get_slot("failed_attempts") or {}):
                 return {**outcome.updates, "failed_attempts": attempts}
             return dict(outcome.updates)
@@ -456,7 +502,30 @@ class ActionAskSummaryConfirmed(AskSlotAction):
     slot = "summary_confirmed"
 
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        note = group_note(tracker)
+        if note:
+            dispatcher.utter_message(text=note)
         dispatcher.utter_message(text=render_summary(tracker.slots), buttons=texts.buttons("summary"))
+
+
+def group_note(tracker: Tracker) -> str | None:
+    """For a matter of 5 or more people, the representatives rule (第二十条) with the first
+    read-back, unless this very turn already said it (the number was just answered)."""
+    size = tracker.get_slot("group_size")
+    if not isinstance(size, (int, float)) or size < GROUP_MIN:
+        return None
+    note = texts.text("group", n=int(size))
+    header = texts.text("summary.header")
+    this_turn = True
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_start_intake":
+            break
+        if event.get("event") == "user":
+            this_turn = False
+        text = (event.get("text") or "") if event.get("event") == "bot" else ""
+        if (this_turn and text == note) or text.startswith(header):
+            return None
+    return note
 
 
 def make_ask_action(slot: str, module: str = __name__) -> type[AskSlotAction]:

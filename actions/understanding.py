@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from rasa_sdk import Tracker
 
 from bot.rules.fields import BY_SLOT, FORM_SLOTS, display_value, is_given
-from bot.rules.petition import parse_yes_no
+from bot.rules.petition import check_name, parse_yes_no
 from bot.rules.text import tidy_text
 from bot.rules.understanding import Understanding, understand
 
@@ -40,13 +40,36 @@ STORY_KEEPING_SLOTS = frozenset(
 RELEASE_MESSAGES = "_messages"
 _CLAUSE_END = re.compile(r"[，,。.!！;；\s]")
 # A whole first clause that is a yes or a no and nothing else ("同意，我叫…", "不要了，…").
+# A filler alone ("嗯，已经盖了三层了…") is no consent: it only leads into the story.
 _YES_NO_CLAUSE = re.compile(
-    r"(?:嗯+|好|好的|好吧|行|可以|同意|我同意|是|是的|对|对的|没问题|确认|"
+    r"嗯*(?:好|好的|好吧|行|可以|同意|我同意|是|是的|对|对的|没问题|确认|"
     r"不|不同意|不要|不用|不是|不行|算了|没有|不愿意)[啊呀吧了的]*"
 )
 FACTS_MAX = BY_SLOT["facts"].max_len
 # A value shown in the "已记下" line when short enough to be checked at a glance.
 SHOWN_VALUE_MAX = 20
+
+
+# Characters and words a name is not made of ("先记一下我", "不提供", "身份证").
+_NOT_IN_NAME = re.compile(r"[我你他她们的了吗呢吧啊呀嗯哦不没证号码]|电话|住址|提供|同意|可以|知道|一下|先|记")
+# Questions a bare name never answers: it is the name, given late ("许国平" while the 证件 is asked).
+BARE_NAME_SLOTS = frozenset({"id_consent", "id_number", "guardian_consent", "phone"})
+
+
+def looks_like_name(text: str) -> bool:
+    """Whether ``text`` is a name and nothing else: the name check passes and no word of it
+    belongs to a sentence ("先记一下我" is not a name)."""
+    text = tidy_text(text)
+    if not text or _NOT_IN_NAME.search(text):
+        return False
+    checked = check_name(text)
+    return checked.ok and checked.value == text
+
+
+def bare_name(text: str) -> str | None:
+    """A message that is only a Chinese name of 2-4 characters, or None."""
+    text = tidy_text(text).strip("，,。. ")
+    return text if re.fullmatch(r"[\u4e00-\u9fff]{2,4}", text) and looks_like_name(text) else None
 
 
 def heard(tracker: Tracker) -> Understanding:
@@ -87,7 +110,8 @@ def other_pieces(found: Understanding, asked: str | None, slots: Mapping[str, An
         slot: value
         for slot, value in found.answers.items()
         if slot != asked and slot in FORM_SLOTS and not is_given(slots.get(slot))
-        and not (asked == "address" and slot == "place")  # the home, not where the problem arose
+        # the home is not where the problem arose, unless the message says so
+        and not (asked == "address" and slot == "place" and not found.place_said)
     }
 
 

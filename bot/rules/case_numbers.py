@@ -36,6 +36,14 @@ def is_case_no(value: str) -> bool:
     return bool(_STRICT_RE.match(value or ""))
 
 
+def case_no_span(text: str) -> tuple[str, tuple[int, int]] | None:
+    """A case number inside ``text`` as written (any case), canonical, with its position."""
+    match = _LOOSE_RE.search(text.upper())
+    if not match:
+        return None
+    return f"{PREFIX}{match.group(1)}{re.sub(r'[ -]', '', match.group(2))}", match.span()
+
+
 def find_case_no(text: str) -> str | None:
     """A case number inside free text ("编号xf-2026-000123"), written the canonical way."""
     match = _LOOSE_RE.search(normalize_text(text))

@@ -15,6 +15,8 @@ import cn2an
 from bot.rules.text import normalize_text
 
 MAX_PEOPLE = 1_000_000
+# 集体访: five or more people (第二十条: a visit of several people chooses at most 5 representatives)
+GROUP_MIN = 5
 PERSON = "人"
 HOUSEHOLD = "户"
 

@@ -32,7 +32,7 @@ FREE_TEXT_EXAMPLES: dict[str, str] = {
 
 _NAME_PREFIX_RE = re.compile(
     r"^(?:(?:您好|你好|嗯+|哦|噢|那好|好的|好|行)[,!]?\s*)?(?:我的(?:真实)?(?:姓名|名字)(?:是|叫)?|(?:姓名|名字)(?:是|叫)?"
-    r"|我(?:的名字)?叫|我是|本人(?:姓名|名字)?(?:是|叫)?|叫|大名(?:是|叫)?|就写|写上|my name is|i am|i'm|name(?=\s*:))[:\s]*",
+    r"|我(?:的名字)?叫|我是(?:[\u4e00-\u9fff]{1,2}代表|业主|村民|居民|户主)?|本人(?:姓名|名字)?(?:是|叫)?|叫|大名(?:是|叫)?|就写|写上|my name is|i am|i'm|name(?=\s*:))[:\s]*",
     re.IGNORECASE,
 )
 _NAME_SUFFIX_RE = re.compile(r"(?:[,.!~。]|就行|就可以|吧|啊|呀)+$")
@@ -66,8 +66,52 @@ def check_name(text: str) -> Check:
 _NAME_FILLER_RE = re.compile(r"^(?:嗯+|哦|噢|那好|好的|好|行|那个|呃)[,.!\s]*")
 
 
+# How a name is written, said after it: "唐永康，唐朝的唐、永远的永、健康的康", "陈福根，耳东陈",
+# "孙晓东，晓是拂晓的晓", "冯建军 两点水的冯".
+_PARTS = r"耳东|弓长|立早|木子|口天|双木|古月|文刀|言午|关耳|禾口|人可|草头|三横"
+_RADICALS = r"两点水|三点水|草字头|木字旁|单人旁|双人旁|提手旁|言字旁|绞丝旁|耳朵旁|宝盖头|王字旁|金字旁|火字旁|土字旁|女字旁|日字旁"
+_EXPLAINED_CHAR = (
+    rf"(?:[\u4e00-\u9fff]是)?(?:[\u4e00-\u9fff]{{2}}|{_RADICALS})的[\u4e00-\u9fff]|(?:{_PARTS})[\u4e00-\u9fff]"
+)
+_EXPLANATIONS_RE = re.compile(rf"(?:[,，、\s]*(?:{_EXPLAINED_CHAR}))+")
+_ONE_EXPLANATION_RE = re.compile(
+    rf"(?:(?P<lead>[\u4e00-\u9fff])是)?(?:(?P<radical>{_RADICALS})|(?P<word>[\u4e00-\u9fff]{{2}}))的(?P<c>[\u4e00-\u9fff])"
+    rf"|(?P<parts>(?:{_PARTS})[\u4e00-\u9fff])"
+)
+_NAME_BEFORE = 4  # an explained character belongs to the few characters just before
+
+
+def drop_name_explanations(text: str) -> str:
+    """``text`` without the explanations of how a name is written that follow the name.
+
+    Each explained character must be a character of the name just before the run of
+    explanations ("唐永康唐朝的唐" -> "唐永康"), and in a "X的Y" explanation Y must be part of X;
+    "开发公司的公章" is left alone.
+    """
+    pieces, last = [], 0
+    for run in _EXPLANATIONS_RE.finditer(text):
+        before = re.sub(r"[,，、\s]", "", text[last : run.start()])[-_NAME_BEFORE:]
+        if not before:
+            continue
+        ok = True
+        for m in _ONE_EXPLANATION_RE.finditer(run.group(0)):
+            char = m.group(0)[-1]
+            if (
+                char not in before
+                or (m.group("word") and char not in m.group("word"))
+                or (m.group("lead") and m.group("lead") != char)
+            ):
+                ok = False
+                break
+        if ok:
+            pieces.append(text[last : run.start()])
+            last = run.end()
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
 def _strip_name(text: str) -> str:
-    text = _NAME_FILLER_RE.sub("", text)
+    text = drop_name_explanations(_NAME_FILLER_RE.sub("", text))
     value = _NAME_SUFFIX_RE.sub("", _NAME_PREFIX_RE.sub("", text)).strip()
     if any(is_cjk(c) for c in value):
         value = _MIDDLE_DOT_RE.sub("·", value).replace(" ", "")
@@ -203,11 +247,17 @@ _FIELD_CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 
 def detect_field(text: str) -> str | None:
-    """Which form field a correction talks about ("电话写错了" -> "phone")."""
+    """Which form field a correction talks about ("电话写错了" -> "phone").
+
+    The words before the new value name the field: in "地址写错了，应该是西湖区古荡街道…" the
+    街道 inside the new address does not make it the place of the problem.
+    """
     value = normalize_text(text)
-    for field, pattern in _FIELD_CUES:
-        if pattern.search(value):
-            return field
+    marker = _VALUE_MARKER_RE.search(value)
+    for part in ((value[: marker.start()], value) if marker else (value,)):
+        for field, pattern in _FIELD_CUES:
+            if pattern.search(part):
+                return field
     return None
 
 
@@ -269,15 +319,15 @@ RAISED_BEFORE = (
 )
 # "第一次反映", "从没反映过": raised for the first time.
 FIRST_TIME = (
-    r"(?:第一次|首次|头一次|头一回)(?:来)?(?:反映|上访|信访|投诉|找)"
+    r"(?:第一次|第一回|首次|头一次|头一回)(?:来)?(?:反映|上访|信访|投诉|找)"
     r"|(?:从来|从|还)?(?:没|没有|未曾|从未)(?:有)?(?:反映|上访|信访|投诉)过"
 )
 _NO_SPECIAL_RE = re.compile(
-    rf"不是(?:我)?(?:的)?(?:第一次|首次|头一次|头一回)|{RAISED_BEFORE}"
+    rf"不是(?:我)?(?:的)?(?:第一次|第一回|首次|头一次|头一回)|{RAISED_BEFORE}"
     r"|第[二两三四五六七八九十几0-9]+[次回]|好几次|很多次|多次|无数次|[两三四五六七八九十几0-9]+次了"
 )
 _YES_SPECIAL_RE = re.compile(
-    r"(?:没|没有|从没|从没有|从来没|从来没有|未|未曾)(?:有)?(?:反映|上访|信访|投诉|找)过|没问题|没错|第一次|首次|头一次|头一回"
+    r"(?:没|没有|从没|从没有|从来没|从来没有|未|未曾)(?:有)?(?:反映|上访|信访|投诉|找)过|没问题|没错|第一次|第一回|首次|头一次|头一回"
 )
 _NO_SPECIAL_LATE_RE = re.compile(r"反映过|上访过|信访过|投诉过")
 _NO_RE = re.compile(

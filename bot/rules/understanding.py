@@ -19,10 +19,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.rules.case_numbers import case_no_span
 from bot.rules.idcard import check_id_number
 from bot.rules.jurisdiction import IN, OUT, resolve_place
 from bot.rules.numbers import HOUSEHOLD_NOUNS, PERSON_NOUNS
-from bot.rules.petition import FIRST_TIME, RAISED_BEFORE
+from bot.rules.petition import FIRST_TIME, RAISED_BEFORE, drop_name_explanations
 from bot.rules.phone import check_contact
 from bot.rules.text import spelled_digits_to_arabic, tidy_text
 
@@ -53,7 +54,14 @@ _SURNAME_THEN_NAME_RE = re.compile(r"我姓(?P<s>[\u4e00-\u9fff])[，,\s]*(?P<v>
 _NAME_AFTER_PLACE_RE = re.compile(
     r"我是[\u4e00-\u9fff0-9]{2,14}?的(?P<v>[\u4e00-\u9fff]{2,3})(?=[，,。\s]|$)"
 )
-_ROLE_WORDS = re.compile(r"居民|业主|村民|员工|职工|工人|老师|学生|家长|租户|住户|老人|司机|农民|店主|商户|代表|人|户")
+# "是灵隐街道的居民": who the citizen is, wrapped around the answers; neither an answer nor the matter.
+_SELF_DESCRIPTION_RE = re.compile(
+    r"(?:我|本人)?是[\u4e00-\u9fff0-9]{2,14}?的?(?:居民|村民|业主|住户|租户|老住户|职工|员工)(?=$|[，,。；;\s])"
+)
+_ROLE_WORDS = re.compile(
+    r"居民|业主|村民|员工|职工|工人|老师|学生|家长|租户|住户|老人|司机|农民|店主|商户|代表|人|户"
+    r"|老太|老头|大爷|大妈|阿婆|婆婆|奶奶|爷爷|老汉|阿姨|大姐|大哥|妈妈|爸爸|母亲|父亲"
+)
 _ADDRESS_CUE = r"(?:家庭住址|居住地址|现住址|住址|地址|家住在|家住|我家住在|我家住|我住在|我住|现住在|现住|住在|(?:(?<=^)|(?<=[，,。；;\s]))住)"
 _ADDRESS_RE = re.compile(rf"{_ADDRESS_CUE}(?:是|在|:|：)?\s*(?P<v>[^，,。；;！!？?]{{4,80}})")
 # Where an address runs on into the next piece (a voice transcript has no commas).
@@ -67,14 +75,17 @@ _REPEAT_RE = re.compile(
     rf"{RAISED_BEFORE}|(?:之前|以前|已经|去年)(?:也|都|就)?(?:反映|上访|信访|投诉)了"
     r"|(?:又|再次|再一次|重新|第[二两三四五六七八九十几0-9]+[次回])(?:来)?(?:反映|上访|信访|投诉)"
     r"|反映(?:过)?(?:好几|很多|多|[两三四五六七八九十几0-9]+)次"
+    r"|(?:复查|复核)(?:都|也)?(?:做|申请|办)?过|(?:做|申请)过(?:复查|复核)"
 )
 _FIRST_RE = re.compile(FIRST_TIME)
 # A group: "我们十二个工人", "一共三十多户", "涉及二十几个人".
+# (the group may be named by where it lives or works: "我们小区五十多户业主", "我们这条巷子五户人家")
 _GROUP_RE = re.compile(
-    r"(?:我们|咱们|俺们|一共|总共|共有|共|涉及|有)(?:这)?(?:大约|大概|差不多|将近|起码|至少|有)?"
+    r"(?:(?:我们|咱们|俺们)(?:这|那)?[条个栋幢片]?(?:小区|村里|村|楼里|楼|单元|巷子|弄堂|厂里|厂|公司|班|组|队|工地|街)?"
+    r"|一共|总共|共有|共|涉及|有)(?:这)?(?:大约|大概|差不多|将近|起码|至少|有)?"
     r"(?P<v>(?:[0-9]+|[一二两三四五六七八九十百几]+)(?:多|来|余)?(?:个|名|位|户|家)?"
     rf"(?:{PERSON_NOUNS}|{HOUSEHOLD_NOUNS}|人|户|家))"
-    r"|(?P<self>就我一个人|只有我一个人|就我一个|就我自己|我一个人反映)"
+    r"|(?P<self>就我一个人|只有我一个人|就我一个|就我自己|我一个人反映|就我们?一?家|只有我们?一?家|就我们?这一户)"
 )
 # The other side, when named as an organisation in the story ("某某建筑劳务公司拖欠…").
 _ORG_SUFFIX = r"(?:有限责任公司|有限公司|分公司|公司|物业服务中心|物业|开发商|集团|工厂|厂|幼儿园|中介)"
@@ -92,11 +103,16 @@ _RESPONDENT_RES = (
 _BARE_ADDRESS = re.compile(
     r"[\u4e00-\u9fffA-Za-z0-9（）()\-#]{4,60}(?:号|室|幢|栋|单元|楼|村|组|弄|小区|苑|园|公寓|大厦|宿舍)[0-9A-Za-z]*"
 )
-_PLACE_CUE = re.compile(r"(?:问题|事情|事儿|事)(?:是|就)?(?:出|发生)?在|地点(?:是|在)|发生在")
+_PLACE_CUE = re.compile(
+    r"(?:问题|事情|事儿|事)(?:是|就)?(?:出|发生)?在|地点(?:是|在)|发生在|(?:问题|事情|事儿)(?:就|也)?是(?:我们|咱们)"
+)
+# The matter told as happening where the citizen lives ("住西湖区转塘街道双流路12号。我们村…"):
+# with the home address in the same message, its 街道/镇 is where the problem arose.
+_AT_HOME = re.compile(r"我家|我们家|(?:我们|咱们|俺们)(?:这个|那个|这|那)?(?:小区|村|楼|栋|幢|单元|院子|大院)|楼上|楼下|隔壁")
 # A request ends where the next thing said begins ("…退回来，这事我第一次反映").
 # Words of the sentence around a name, never inside an organisation's name.
 _NOT_AN_ORG = re.compile(r"我|你|一下|就是|那个|这个|什么|反映|投诉|举报")
-_REQUEST_END = re.compile(r"[，,](?=这|我|之前|以前|已经|曾经|第|上次|去年|前年|电话|手机|身份|住)")
+_REQUEST_END = re.compile(r"[，,](?=这|我|之前|以前|已经|曾经|第|上次|去年|前年|电话|手机|身份|住|就我|只有我|一共|总共)")
 _REQUEST_RE = re.compile(
     r"(?:我的诉求是|诉求是|诉求:|诉求：|我(?:们)?(?:的)?要求是|要求|请求|希望|想让|我想要|恳请|我?(?:就|只)想(?:要)?)"
     r"(?P<v>[^。！!？?；;]{4,200})"
@@ -110,6 +126,7 @@ class Understanding:
     answers: dict[str, Any] = field(default_factory=dict)
     story: str | None = None
     rest: str = ""  # the message without the pieces taken out (punctuation trimmed)
+    place_said: bool = False  # the place was said as where the matter is, not only as the home
 
     def __bool__(self) -> bool:
         return bool(self.answers)
@@ -122,7 +139,7 @@ def working_text(text: str | None) -> str:
 
 def understand(text: str | None, min_story: int = 12) -> Understanding:
     """The answers and the story in ``text`` (see the module docstring)."""
-    work = working_text(text)
+    work = drop_name_explanations(working_text(text))
     if not work:
         return Understanding()
     taken: list[tuple[int, int]] = []
@@ -156,6 +173,9 @@ def understand(text: str | None, min_story: int = 12) -> Understanding:
         if m and free(*m.span()) and not _ROLE_WORDS.search(m.group("v")):
             take("petitioner_name", m.group("v"), m.span())
             break
+    for m in _SELF_DESCRIPTION_RE.finditer(work):
+        if free(*m.span()):
+            taken.append(m.span())
     m = _ADDRESS_RE.search(work)
     if m and free(*m.span()):
         value = m.group("v")
@@ -170,6 +190,12 @@ def understand(text: str | None, min_story: int = 12) -> Understanding:
         answers["group_size"] = m.group("v") or m.group("self")
     if _REPEAT_RE.search(work):
         answers["is_first"] = False
+        # the number of the earlier petition told with it ("去年就反映过…，编号XF2025000321")
+        earlier = case_no_span(work)
+        if earlier and free(*earlier[1]):
+            start, end = earlier[1]
+            cue = re.search(r"(?:信访件)?(?:编号|件号)(?:是|为|:|：)?\s*$", work[:start])
+            take("prior_case_no", earlier[0], (cue.start() if cue else start, end))
     elif _FIRST_RE.search(work):
         answers["is_first"] = True
     for pattern in _RESPONDENT_RES:
@@ -187,12 +213,18 @@ def understand(text: str | None, min_story: int = 12) -> Understanding:
     story = rest if len(rest) >= min_story and _has_words(rest) and not _BARE_ADDRESS.fullmatch(rest) else None
     # Where the problem arose: named in the account of the matter, or said as such ("问题出在三墩");
     # a 街道 named only as where the citizen lives is not it.
-    place = resolve_place(rest) if rest and (story or _PLACE_CUE.search(rest)) else None
+    cued = bool(rest and _PLACE_CUE.search(rest))
+    place = resolve_place(rest) if rest and (story or cued) else None
     if place is not None and place.status == IN and place.subdivision:
         answers["place"] = place.subdivision
     elif place is not None and place.status == OUT and place.outside_area:
         answers["place"] = place.outside_area
-    return Understanding(answers, story, rest)
+    elif "address" in answers and (story or cued) and _AT_HOME.search(rest):
+        home = resolve_place(answers["address"])
+        if home.status == IN and home.subdivision:
+            answers["place"] = home.subdivision
+            cued = True
+    return Understanding(answers, story, rest, place_said=cued)
 
 
 def _remove(text: str, spans: list[tuple[int, int]]) -> str:
@@ -208,8 +240,18 @@ def _remove(text: str, spans: list[tuple[int, int]]) -> str:
     return joined.strip("，,、；; 。.")
 
 
+# Words that carry no matter: consent, fillers, the glue left around pieces taken out.
+_EMPTY_WORDS = re.compile(r"可以|同意|好的|没问题|我的|就是|那个|这个|然后|还有|[嗯啊吧呢了呀哦]")
+# Talk about the answers themselves ("想了想还是把身份证号给你吧"), not about the matter.
+_ABOUT_ANSWERS = re.compile(r"身份证|证件|号码|电话|手机|名字|姓名|地址|住址|给你|告诉你|发给你")
+_ABOUT_ANSWERS_MAX = 20
+
+
 def _has_words(text: str) -> bool:
-    return sum("\u4e00" <= c <= "\u9fff" for c in text) >= 8
+    words = _EMPTY_WORDS.sub("", text)
+    if len(text) < _ABOUT_ANSWERS_MAX and _ABOUT_ANSWERS.search(text):
+        return False
+    return sum("\u4e00" <= c <= "\u9fff" for c in words) >= 8
 
 
 # "这个事情找谁啊", "该找哪个部门", "归谁管": the citizen asks who handles the matter.

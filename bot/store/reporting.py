@@ -20,13 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.case_numbers import looks_like_case_no_prefix
 from bot.rules.deadlines import TZ, local_date
+from bot.rules.numbers import GROUP_MIN  # 集体访: five or more people (reporting.GROUP_MIN for the console)
 from bot.rules.workflow import OPEN_STATUSES
 from bot.store.crypto import Crypto
 from bot.rules.statuses import CASE_STATUS_LABELS
 from bot.store.models import Case
 from bot.store.due import next_due_column
 
-GROUP_MIN = 5  # 集体访: five or more people (第20条: at most 5 representatives)
 UNKNOWN_PLACE = "未明确"
 PER_PAGE = 50
 ID_RE = re.compile(r"^\d{17}[\dXx]$")

@@ -475,7 +475,9 @@ def test_every_citizen_files_a_petition_across_the_kill(scenario: Scenario) -> N
     assert all(load.completed.values()), load.completed
     # The messages in flight on the killed replica failed (502 or a broken connection), were
     # sent again and answered by the survivor: their conversations went on where they were.
-    assert load.retried and all(r.answered for r in load.retried), load.retried
+    # (Whether one of these citizens had a message in flight at that instant depends on timing;
+    # the unlucky citizen below always had, and is checked for it.)
+    assert all(r.answered for r in load.retried), load.retried
     # The unlucky citizen too: its confirmation failed with the replica and was sent again.
     told = scenario.unlucky.completed.get(scenario.unlucky_sender)
     assert told, _transcript(scenario.unlucky, scenario.unlucky_sender)

@@ -10,6 +10,7 @@ from bot.rules.petition import (
     check_free_text,
     check_name,
     detect_field,
+    drop_name_explanations,
     extract_correction_value,
     parse_review_stage,
     parse_yes_no,
@@ -52,6 +53,13 @@ def test_review_stages() -> None:
         ("Zhang San", "Zhang San"),
         ("O'Brien", "O'Brien"),
         ("张 三", "张三"),
+        # how the name is written, said after it, and a role before it
+        ("我叫唐永康唐朝的唐永远的永健康的康", "唐永康"),
+        ("唐永康，唐朝的唐，永远的永，健康的康", "唐永康"),
+        ("冯建军 两点水的冯", "冯建军"),
+        ("孙晓东，晓是拂晓的晓", "孙晓东"),
+        ("张伟，弓长张", "张伟"),
+        ("我是业主代表葛建明", "葛建明"),
     ],
 )
 def test_name_accepted(text: str, value: str) -> None:
@@ -225,6 +233,9 @@ def test_parse_review_stage(text: str, stage: str | None) -> None:
         ("不是第一次", "is_first"),
         ("我想改一下", None),
         ("", None),
+        # the words before the new value name the field, not the words inside it
+        ("地址写错了，应该是西湖区古荡街道申花路500号2幢1单元1103室", "address"),
+        ("电话写错了，应该是13912345678", "phone"),
     ],
 )
 def test_detect_field(text: str, field: str | None) -> None:
@@ -341,3 +352,23 @@ def test_policy_questions_are_questions(text: str) -> None:
 )
 def test_accounts_of_what_happened_are_not_questions(text: str) -> None:
     assert not is_question(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("我叫唐永康唐朝的唐永远的永健康的康", "我叫唐永康"),
+        ("我叫唐永康唐朝的唐身份证330106198505123417", "我叫唐永康身份证330106198505123417"),
+        # an explained character must be one of the name just before, and part of its word
+        ("开发公司的公章一直没给", "开发公司的公章一直没给"),
+        ("我们小区的区长说", "我们小区的区长说"),
+        ("他说是公司的公章", "他说是公司的公章"),
+    ],
+)
+def test_drop_name_explanations(text: str, kept: str) -> None:
+    assert drop_name_explanations(text) == kept
+
+
+@pytest.mark.parametrize("text", ["第一回", "头一回", "是第一回反映"])
+def test_first_time_in_other_words(text: str) -> None:
+    assert parse_yes_no(text) is True

@@ -83,6 +83,9 @@ def test_emergencies_are_spotted(text: str, kind: str, number: str) -> None:
         "这个路口经常出车祸，能不能装个红绿灯",
         "万一出车祸谁负责",
         "外卖电动车天天在人行道上乱骑，差点撞到人",
+        # help has come: the citizen goes on with the form
+        "救护车来了，我接着填，住址是西湖区灵隐街道天竺路5号",
+        "警察已经到了，我们继续吧",
         "",
         None,
     ],

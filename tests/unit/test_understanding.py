@@ -49,6 +49,20 @@ ID_CN = "三三零一零六一九八五零五一二三四一七"
         ("我们三十个工友在转塘一个工地干活，老板欠了我们半年工资",
          {"group_size": "三十个工友", "place": "转塘街道"}),
         ("我就想把剩下的卡费退回来，这事我第一次反映", {"request": "把剩下的卡费退回来", "is_first": True}),
+        # a name with how it is written; a group named by where it lives; "just my family"
+        ("我叫唐永康唐朝的唐永远的永健康的康", {"petitioner_name": "唐永康"}),
+        ("我们小区五十多户业主的房子都开裂了", {"group_size": "五十多户业主"}),
+        ("灵隐街道我们这条巷子五户人家的自来水水压太低，三楼以上都没水",
+         {"group_size": "五户人家", "place": "灵隐街道"}),
+        ("楼下饭馆的油烟熏得要命，希望把管道改走，就我家", {"request": "把管道改走", "group_size": "就我家"}),
+        # a repeat told with the number of the earlier petition, or by its reviews
+        ("去年就反映过路面塌陷的事，编号XF2025000321，到现在都没修",
+         {"is_first": False, "prior_case_no": "XF2025000321"}),
+        ("这个事我反映好几年了，复查复核都做过了，三墩镇的房子拆迁补偿太低", {"is_first": False, "place": "三墩镇"}),
+        # the matter told as at home, with the home address: its 街道 is where it happened
+        ("住西湖区转塘街道双流路12号。我们村的自来水管三天两头爆管，一直没人管",
+         {"address": "西湖区转塘街道双流路12号", "place": "转塘街道"}),
+        ("我住双浦镇某某村72号，事情就是我们双浦这个村的", {"address": "双浦镇某某村72号", "place": "双浦镇"}),
     ],
 )
 def test_pieces_are_found(text, expected):
@@ -64,6 +78,7 @@ def test_pieces_are_found(text, expected):
         "我是文新街道的居民",  # a role, not a name
         "王建国",  # a bare answer carries no cue: it answers the question asked
         "就是那个，嗯，怎么说呢",
+        "我是一个人住的老太婆，楼上漏水漏到我家",  # who the citizen is, not a name
     ],
 )
 def test_no_piece_is_invented(text):
@@ -80,6 +95,22 @@ def test_the_story_is_what_is_left_once_the_pieces_are_out():
 
 def test_a_short_remainder_is_no_story():
     assert understand("我叫王建国，电话13812345678，谢谢").story is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "可以，同意。我叫邬晓芳，是灵隐街道的居民，我的电话是18757126614，家就住在西湖区灵隐街道灵隐路32号",
+        "想了想还是把身份证号给你吧，330102199801280969",  # talk about the answers is not the matter
+    ],
+)
+def test_wrapping_words_are_no_story(text):
+    assert understand(text).story is None
+
+
+def test_the_home_is_not_the_place_unless_the_matter_is_there():
+    assert "place" not in understand("我住在灵隐街道玉泉路那边，门牌是玉泉路12号").answers
+    assert understand("我住双浦镇某某村72号，事情就是我们双浦这个村的").place_said
 
 
 @pytest.mark.parametrize(
