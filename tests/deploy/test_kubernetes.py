@@ -755,8 +755,12 @@ def test_ingress_limits_and_socket_io_affinity_are_those_of_nginx_conf() -> None
     body = re.search(r"client_max_body_size\s+(\S+);", text).group(1)
     read_timeout = re.search(r"proxy_read_timeout\s+(\d+)h;", text).group(1)
 
+    webhooks_read = re.search(r"location /webhooks/ \{[^}]*proxy_read_timeout\s+(\d+)s;", text).group(1)
+
     webhooks, _, _ = ingress_route("/webhooks/wechat/webhook")
     notes = objects("Ingress")[webhooks]["metadata"]["annotations"]
+    # a message whose replica died waits for Rasa's lock lifetime (60 s) before it is answered
+    assert int(notes["nginx.ingress.kubernetes.io/proxy-read-timeout"]) == int(webhooks_read) > 60
     assert int(notes["nginx.ingress.kubernetes.io/limit-rps"]) == rate
     assert rate * int(notes["nginx.ingress.kubernetes.io/limit-burst-multiplier"]) == burst
 
