@@ -76,16 +76,18 @@ OWN_PIECE_SLOTS = frozenset({"petitioner_name", "id_number", "phone", "address",
 NUMBER_SLOTS = frozenset({"phone", "id_number"})
 
 # Openers that say "I want to petition" without saying what about.
+# The words for bringing a petition.
+PETITION_VERBS = "投诉|反映|举报|上访|信访|求助|申诉|登记"
 GENERIC_OPENERS = re.compile(
     r"^(?:(?:你好|您好|喂|在吗|请问)[，,。！!\s]*)*"
-    r"(?:我|我们)?(?:想|要|需要|打算)?(?:投诉|反映|举报|上访|信访|求助|申诉|登记)?"
+    rf"(?:我|我们)?(?:想|要|需要|打算)?(?:{PETITION_VERBS})?"
     r"(?:一下|一个|个|一件)?(?:问题|事情|情况|事)?[，,。！!\s]*"
 )
 
 
 # Words that say "register this": an opener without them and without the matter ("就是那个，
 # 我们小区的事") is the start of a story, not yet a wish to file: the citizen is asked to tell it.
-WISH_TO_FILE = re.compile(r"投诉|反映|举报|上访|信访|登记|求助|申诉|告状|检举|控告|维权|建议|办理|处理|帮我")
+WISH_TO_FILE = re.compile(rf"{PETITION_VERBS}|告状|检举|控告|维权|建议|办理|处理|帮我")
 # What a vague opener is made of: fillers, pronouns and the words for "a matter" or "our place".
 VAGUE_WORDS = re.compile(
     r"就是|那个|这个|嗯|呃|啊|哦|吧|呢|是|有|个|一|的|我们|咱们|俺们|我|你|这边|那边|这里|那里"

@@ -39,7 +39,7 @@ import uuid
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import psutil
 
@@ -73,8 +73,7 @@ class MemorySampler(threading.Thread):
     def sample(self) -> None:
         for name, proc in self.stack.processes.items():
             try:
-                root = psutil.Process(proc.popen.pid)
-                members = [root, *root.children(recursive=True)]
+                members = process_tree(proc.popen.pid)
                 sizes = []
                 for member in members:
                     try:
@@ -92,36 +91,35 @@ class MemorySampler(threading.Thread):
             self.stop.wait(0.5)
 
 
+def process_tree(pid: int) -> list[psutil.Process]:
+    """The process and all its descendants (workers, helpers)."""
+    root = psutil.Process(pid)
+    return [root, *root.children(recursive=True)]
+
+
+def cpu_time(processes: Iterable[psutil.Process]) -> float:
+    """User + system CPU seconds of the processes still there."""
+    total = 0.0
+    for member in processes:
+        try:
+            times = member.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def cpu_seconds(stack: Any) -> dict[str, float]:
-    """CPU time (user + system) used so far by each process tree of the stack, and by the
-    PostgreSQL server (its backends serve the stack's stores; nothing else runs a query
-    during a phase)."""
+    """CPU time used so far by each process tree of the stack, and by the PostgreSQL server
+    (its backends serve the stack's stores; nothing else runs a query during a phase)."""
     used: dict[str, float] = {}
-
-    def tree_time(root: psutil.Process) -> float:
-        total = 0.0
-        for member in [root, *root.children(recursive=True)]:
-            try:
-                times = member.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                pass
-        return total
-
     for name, proc in stack.processes.items():
         try:
-            used[name] = tree_time(psutil.Process(proc.popen.pid))
+            used[name] = cpu_time(process_tree(proc.popen.pid))
         except psutil.Error:
             continue
-    postgres = 0.0
-    for proc in psutil.process_iter(["name"]):
-        if (proc.info.get("name") or "").startswith("postgres"):
-            try:
-                times = proc.cpu_times()
-                postgres += times.user + times.system
-            except psutil.Error:
-                pass
-    used["postgresql"] = postgres
+    used["postgresql"] = cpu_time(p for p in psutil.process_iter(["name"])
+                                  if (p.info.get("name") or "").startswith("postgres"))
     return used
 
 

@@ -20,11 +20,11 @@ entities of the session's user turns and the values of the form's slots are repl
 the rows already stored and in the ones being saved.
 
 Each Rasa process keeps the trackers it saved last (``TRACKER_CACHE_SIZE``, default 256 per
-process; 0 turns it off). The next message of such a conversation reads from the database
-only what is needed to prove the kept tracker current (the number and the last id of the
-conversation's rows) and the rows written since (by another worker or replica); it is read
-whole again when anything else changed: rows removed or rewritten (retention, a declined
-consent), or a new session started elsewhere. A kept tracker is taken out while Rasa handles
+process; 0 turns it off). The next message of such a conversation reads the conversation's
+rows, proves the kept tracker current with them (their number, the last id and a digest of
+every stored token: ``Stored``) and decrypts only the rows written since (by another worker
+or replica); it is read whole again when anything else changed: rows removed or rewritten
+(retention, an erasure, a declined consent), or a new session started elsewhere. A kept tracker is taken out while Rasa handles
 a message and put back only when its events are stored, so a message that fails leaves
 nothing half-done in memory. With ``TRACKER_CACHE_CHECK=1`` (the test suite) every kept
 tracker is also compared with the one read whole, and a difference is logged as an error and
@@ -143,15 +143,21 @@ class Stored:
 
     @classmethod
     def of(cls, rows: Sequence[Tuple[int, str]]) -> "Stored":
-        digest = hashlib.blake2b(digest_size=16)
-        for _, data in rows:
-            digest.update(data.encode("ascii"))
-            digest.update(b"\0")
-        return cls(len(rows), rows[-1][0] if rows else None, digest)
+        stored = cls(0, None, hashlib.blake2b(digest_size=16))
+        for row_id, data in rows:
+            stored.add(row_id, data)
+        return stored
 
-    def same_as(self, rows: Sequence[Tuple[int, str]]) -> bool:
-        return (len(rows) == self.rows and (rows[-1][0] if rows else None) == self.last_id
-                and Stored.of(rows).digest.digest() == self.digest.digest())
+    def add(self, row_id: Optional[int], data: str) -> None:
+        """One more row, written after the others (its id, when known)."""
+        self.digest.update(data.encode("ascii"))
+        self.digest.update(b"\0")
+        self.rows += 1
+        if row_id is not None:
+            self.last_id = row_id
+
+    def same_as(self, other: "Stored") -> bool:
+        return (self.rows, self.last_id, self.digest.digest()) == (other.rows, other.last_id, other.digest.digest())
 
 
 @dataclass
@@ -226,21 +232,23 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
     ) -> Optional[DialogueStateTracker]:
         if not fetch_events_from_all_sessions:
             kept = self.cache.take(sender_id)
-            if kept is not None:
-                tracker = self._brought_up_to_date(kept)
-                if tracker is not None:
-                    self.cache.hits += 1
-                    if not self.cache.check:
-                        return tracker
-                    whole = await self._read_whole(sender_id, fetch_events_from_all_sessions)
-                    ours, stored = state_of(tracker), state_of(whole) if whole is not None else {}
-                    if ours == stored:
-                        return tracker
-                    log.error("%s (%s)", CACHE_DIFFERS,
-                              ", ".join(sorted(k for k in {*ours, *stored} if ours.get(k) != stored.get(k))))
-                    return whole
+            tracker = self._brought_up_to_date(kept) if kept is not None else None
+            if tracker is not None:
+                self.cache.hits += 1
+                return await self._checked(tracker) if self.cache.check else tracker
             self.cache.misses += 1
         return await self._read_whole(sender_id, fetch_events_from_all_sessions)
+
+    async def _checked(self, tracker: DialogueStateTracker) -> Optional[DialogueStateTracker]:
+        """``TRACKER_CACHE_CHECK``: the kept tracker if reading it whole gives the same, else
+        the one read whole, and an error in the log naming what differed."""
+        whole = await self._read_whole(tracker.sender_id, False)
+        ours, stored = state_of(tracker), state_of(whole) if whole is not None else {}
+        if ours == stored:
+            return tracker
+        differing = sorted(k for k in {*ours, *stored} if ours.get(k) != stored.get(k))
+        log.error("%s (%s)", CACHE_DIFFERS, ", ".join(differing))
+        return whole
 
     async def _read_whole(
         self, sender_id: str, fetch_events_from_all_sessions: bool
@@ -277,27 +285,22 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         """The kept tracker with the rows stored since it was saved, or ``None`` when it must
         be read whole (rows removed or rewritten, a new session, a declined consent)."""
         rows = self._all_rows(kept.tracker.sender_id)
-        known = [(row[0], row[3]) for row in rows[: kept.stored.rows]]
-        if not kept.stored.same_as(known):
+        stored = Stored.of([(row[0], row[3]) for row in rows[: kept.stored.rows]])
+        if not stored.same_as(kept.stored):
             return None
         newer = rows[kept.stored.rows:]
-        tracker = kept.tracker
-        if not newer:
-            setattr(tracker, STORED_STATE, kept.stored)
-            return tracker
         if any(row[1] == SessionStarted.type_name for row in newer):
             return None
         new_events = [self.cipher.decode(row[3]) for row in newer]
         if declines(new_events):
             return None
+        tracker = kept.tracker
         for event in deserialise_events(new_events):
             tracker.update(event)
         for row in newer:
-            kept.stored.digest.update(row[3].encode("ascii"))
-            kept.stored.digest.update(b"\0")
-        kept.stored.rows, kept.stored.last_id = len(rows), rows[-1][0]
+            stored.add(row[0], row[3])
         setattr(tracker, STORED_EVENTS, getattr(tracker, STORED_EVENTS) + len(newer))
-        setattr(tracker, STORED_STATE, kept.stored)
+        setattr(tracker, STORED_STATE, stored)
         return tracker
 
     # --- Rasa's writes ---------------------------------------------------------------------
@@ -329,9 +332,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             if keep and rows:
                 table = self.SQLEvent.__table__
                 for row in rows:
-                    stored.digest.update(row["data"].encode("ascii"))
-                    stored.digest.update(b"\0")
-                stored.rows += len(rows)
+                    stored.add(None, row["data"])  # ids given by the database: the last read below
                 stored.last_id = session.execute(
                     sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == tracker.sender_id)
                 ).scalar()
