@@ -161,6 +161,8 @@ bench: setup model
 	MODEL_PATH=$(MODEL) RASA_BIN=$(RASA) APP_PY=$(APP_PY) $(APP_PY) -m bench.run \
 	  --model $(MODEL) --previous-model $$($(PY310) scripts/model.py path --config $(BENCH_PREVIOUS_CONFIG)) \
 	  --default-model $$($(PY310) scripts/model.py path --config $(BENCH_CONFIG)) $(BENCH_ARGS)
+	@# same-matter detection (repeat petitions) on tests/data/same_matter.yml: precision and recall
+	$(APP_PY) -m bench.matching --json results/bench/matching.json
 	@# the conversation corpus (turns per petition, re-asks) and the emergency set, one SQLite stack
 	MODEL_PATH=$(MODEL) RASA_BIN=$(RASA) APP_PY=$(APP_PY) $(APP_PY) -m bench.dialogues --json results/bench/dialogues.json
 	$(MAKE) --no-print-directory bench-scale

@@ -106,5 +106,6 @@ def filed_events(result: Mapping[str, Any]) -> list[EventType]:
     """The slots that remember the filed case in this conversation."""
     return [
         SlotSet("case_no", result["case"]["case_no"]),
-        SlotSet("query_code", result["query_code"]),
+        # None when the petition was added to an earlier case (its code was given then).
+        SlotSet("query_code", result.get("query_code")),
     ]

@@ -12,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.rules.cn_dates import cn_date
 from bot.rules.fields import FORM_SLOTS, asking_slot, slot_of_api_path
+from bot.rules.filing import ADDED, AFTER_RECHECK, REPEAT
 
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
@@ -30,6 +31,17 @@ def slots_to_ask_again(api_fields: Mapping[str, Any]) -> list[str]:
         if slot is not None and asking_slot(slot) in FORM_SLOTS and asking_slot(slot) not in slots:
             slots.append(asking_slot(slot))
     return slots
+
+
+def repeat_note(related: Mapping[str, Any]) -> str:
+    """What the citizen is told about the earlier case of the same matter."""
+    if related.get("stage") == AFTER_RECHECK:
+        return texts.text("submit.repeat_after_recheck", case_no=related["case_no"])
+    due = related.get("review_request_due")
+    return texts.text(
+        "submit.repeat_note", case_no=related["case_no"], status_label=related.get("status_label") or "",
+        review_due=texts.text("submit.repeat_note_review_due", date=cn_date(due)) if due else "",
+    )
 
 
 class ActionCompletePetition(Action):
@@ -75,6 +87,13 @@ class ActionCompletePetition(Action):
         except BackOfficeError as exc:
             return self.failed(dispatcher, exc)
         case = result["case"]
+        if result.get("outcome") == ADDED:
+            dispatcher.utter_message(text=texts.text(
+                "submit.added_to_case", case_no=case["case_no"],
+                status_label=case.get("status_label") or "", unit=case.get("responsible_unit") or "",
+            ))
+            logger.info("petition added to %s as material (conversation %s)", case["case_no"], log_tag(tracker))
+            return reset_petition() + filed_events(result)
         deadlines = case.get("deadlines") or {}
         # 60 days (第34条) only for 第31条(六) matters; litigation etc. follow their own limits.
         own = deadlines.get("handling_procedure") == "own_procedure"
@@ -90,6 +109,9 @@ class ActionCompletePetition(Action):
                 handling=handling,
             )
         )
+        related = result.get("related_case")
+        if result.get("outcome") == REPEAT and related:
+            dispatcher.utter_message(text=repeat_note(related))
         logger.info("petition filed as %s (conversation %s)", case["case_no"], log_tag(tracker))
         return reset_petition() + filed_events(result)
 

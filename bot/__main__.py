@@ -55,14 +55,23 @@ async def _wait_and_check_schema(settings: Settings) -> None:
 
 
 def cmd_migrate(settings: Settings) -> None:
-    from bot.store.db import make_engine, wait_for_database
+    from bot.store.crypto import Crypto
+    from bot.store.db import make_engine, make_sessionmaker, wait_for_database
     from bot.store.migrate import current_revision, upgrade_engine
+    from bot.store.repeats import backfill_phone_index
 
     async def run() -> str | None:
         engine = make_engine(settings.database_url, schema=settings.database_schema)
         try:
             await wait_for_database(engine)
             await upgrade_engine(engine, schema=settings.database_schema)
+            # Cases filed before the phone number had a blind index get one (repeat petitions).
+            async with make_sessionmaker(engine)() as session:
+                filled = await backfill_phone_index(
+                    session, Crypto(settings.encryption_keys, settings.hmac_key))
+                await session.commit()
+            if filled:
+                log.info("phone number index filled for %d earlier cases", filled)
             return await current_revision(engine)
         finally:
             await engine.dispose()

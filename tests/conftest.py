@@ -92,6 +92,14 @@ SERVICE_TOKEN = "test-service-token"
 
 
 @pytest.fixture(autouse=True)
+def new_citizens() -> None:
+    """Each test's first ``case_body()`` is the documented citizen again (tests/api/helpers.py)."""
+    from tests.api.helpers import CITIZENS
+
+    CITIZENS.reset()
+
+
+@pytest.fixture(autouse=True)
 def process_configuration() -> Iterator[None]:
     """Every test starts and ends with this process's configuration as at its start: the rule
     files in use, and the action server's and channels' settings read again on next use (from

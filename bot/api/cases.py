@@ -25,7 +25,7 @@ from bot.rules.case_numbers import is_case_no, is_query_code
 from bot.rules.deadlines import local_date
 from bot.rules.roles import Permission
 from bot.store import cases as store
-from bot.store import visibility
+from bot.store import repeats, visibility
 from bot.store.crypto import Crypto
 from bot.store.models import Case, IdempotencyKey
 from bot.store.ratelimit import Limit
@@ -88,22 +88,53 @@ async def reveal_and_audit(request: web.Request, session, case: Case, actor: str
 
 
 def created_response(
-    crypto: Crypto, case: Case, query_code: str | None = None, *, replayed: bool
+    crypto: Crypto,
+    case: Case,
+    query_code: str | None = None,
+    *,
+    replayed: bool,
+    outcome: str = repeats.CREATED,
+    related: dict[str, Any] | None = None,
 ) -> web.Response:
-    code = query_code if query_code is not None else crypto.decrypt(case.query_code_enc)
+    """The answer to a filing. ``outcome`` "added_to_case": no case was created, the material
+    was added to ``case`` (the petitioner's earlier case) and no query code is given again;
+    "repeat": a new case linked to the earlier one in ``related_case``."""
+    if outcome == repeats.ADDED:
+        code = None
+    else:
+        code = query_code if query_code is not None else crypto.decrypt(case.query_code_enc)
+    created = outcome != repeats.ADDED and not replayed
     return json_response(
-        {"case": case_json(case), "query_code": code},
-        status=200 if replayed else 201,
+        {"case": case_json(case), "query_code": code, "outcome": outcome, "related_case": related},
+        status=201 if created else 200,
         headers={**NO_STORE, "Idempotent-Replayed": "true"} if replayed else NO_STORE,
     )
 
 
-def replay(crypto: Crypto, found: tuple[IdempotencyKey, Case], fingerprint: str) -> web.Response:
+async def replay(
+    session, crypto: Crypto, found: tuple[IdempotencyKey, Case], fingerprint: str
+) -> web.Response:
     record, case = found
     if not hmac.compare_digest(record.fingerprint, fingerprint):
         raise ApiError(409, "idempotency_conflict")
     log.info("case %s: idempotent replay", case.case_no)
-    return created_response(crypto, case, replayed=True)
+    related = await related_of(session, record.outcome, case)
+    return created_response(crypto, case, replayed=True, outcome=record.outcome, related=related)
+
+
+async def related_of(session, outcome: str, case: Case) -> dict[str, Any] | None:
+    """The earlier case of a replayed filing, as its first answer described it."""
+    if outcome == repeats.ADDED:
+        earlier = repeats.EarlierMatter(case, 1.0, repeats.HANDLING)
+    elif outcome == repeats.REPEAT:
+        linked = [item for item in await repeats.links_of(session, case) if item.direction == "earlier"]
+        if not linked:
+            return None
+        item = linked[0]
+        earlier = repeats.EarlierMatter(item.case, item.link.score or 0.0, repeats.stage_of(item.case))
+    else:
+        return None
+    return repeats.related_json(earlier, store.case_deadlines_of(earlier.case))
 
 
 # --- handlers --------------------------------------------------------------------------------
@@ -121,10 +152,10 @@ async def create_case(request: web.Request) -> web.Response:
     async with request.app[SESSIONMAKER]() as session:
         found = await store.find_by_idempotency_key(session, key)
         if found is not None:
-            return replay(crypto, found, fingerprint)
+            return await replay(session, crypto, found, fingerprint)
         intake = validate_case_request(body)
         try:
-            case, query_code = await store.create_case(
+            filing = await store.file_petition(
                 session,
                 intake,
                 crypto=crypto,
@@ -133,6 +164,10 @@ async def create_case(request: web.Request) -> web.Response:
                 fingerprint=fingerprint,
                 actor=principal.name,
             )
+            related = (
+                repeats.related_json(filing.earlier, store.case_deadlines_of(filing.earlier.case))
+                if filing.earlier is not None else None
+            )
             await session.commit()
         except IntegrityError:
             # A concurrent request with the same key won; return what it created.
@@ -140,8 +175,11 @@ async def create_case(request: web.Request) -> web.Response:
             found = await store.find_by_idempotency_key(session, key)
             if found is None:
                 raise
-            return replay(crypto, found, fingerprint)
-    return created_response(crypto, case, query_code, replayed=False)
+            return await replay(session, crypto, found, fingerprint)
+        return created_response(
+            crypto, filing.case, filing.query_code, replayed=False,
+            outcome=filing.outcome, related=related,
+        )
 
 
 async def get_case(request: web.Request) -> web.Response:

@@ -32,7 +32,7 @@ from bot.console.security import (
     login_redirect,
     staff_session_authenticator,
 )
-from bot.console.views import admin, auth, cases, conversations, handoffs, stats
+from bot.console.views import admin, auth, cases, conversations, handoffs, stats, warnings
 from bot.store.transcripts import make_tracker_engine
 from bot.rules.roles import Permission
 from bot.web.errors import ApiError, Handler
@@ -145,7 +145,7 @@ def setup_console(app: web.Application) -> None:
     add(app, "POST", "/console/logout", auth.logout, Permission.CONSOLE)
     add(app, "GET", "/console/account", auth.account_page, Permission.CONSOLE)
     add(app, "POST", "/console/account/password", auth.account_password, Permission.CONSOLE)
-    for module in (cases, conversations, handoffs, stats, admin):
+    for module in (cases, conversations, handoffs, stats, warnings, admin):
         module.setup(app, add)
     app.router.add_static("/static/console/", STATIC_DIR, name="console_static")
     app.middlewares.append(console_middleware)

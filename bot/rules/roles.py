@@ -35,6 +35,10 @@ class Permission(str, enum.Enum):
     CONVERSATION_ERASE = "conversation:erase"
     AUDIT_READ = "audit:read"
     USER_MANAGE = "user:manage"
+    # Early warning (排查预警) and the 矛盾台账: read, and keep the ledger. Shown to 信访局
+    # accounts only (not scoped to one unit): a cluster crosses units.
+    EARLY_WARNING = "warning:read"
+    LEDGER = "ledger:write"
     # Being a logged-in member of staff (dashboard, own password).
     CONSOLE = "console"
 
@@ -81,6 +85,8 @@ _OFFICER_PERMISSIONS = frozenset(
         Permission.CONVERSATION_READ,
         Permission.NLU_LABEL,
         Permission.HANDOFF,
+        Permission.EARLY_WARNING,
+        Permission.LEDGER,
     }
 )
 _SUPERVISOR_PERMISSIONS = _OFFICER_PERMISSIONS | {

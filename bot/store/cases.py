@@ -19,7 +19,9 @@ from bot.rules.categories import infer_purpose
 from bot.rules.deadlines import case_deadlines, local_date
 from bot.rules.jurisdiction import resolve_place, responsible_unit
 from bot.rules.masking import mask_id_number, mask_phone
+from bot.store import repeats
 from bot.store.crypto import Crypto
+from bot.store.repeats import EarlierMatter
 from bot.store.due import next_due_column
 from bot.store.models import (
     STATUS_REGISTERED,
@@ -116,14 +118,33 @@ async def create_case(
     idempotency_key: str,
     fingerprint: str,
     actor: str,
+    earlier: EarlierMatter | None = None,
 ) -> tuple[Case, str]:
-    """Register a new case; returns it with its (plain) query code. Flushes, no commit."""
+    """Register a new case; returns it with its (plain) query code. Flushes, no commit.
+
+    ``earlier``: the petitioner's handled case of the same matter (bot/store/repeats.py): the
+    new case is a 重复信访 linked to it, and after 复核 it is flagged as the same facts and
+    reasons (第三十六条) unless the citizen brought new ones."""
     place = resolve_place(intake.location)
     unit = responsible_unit(intake.category, place)
     purpose = intake.purpose or infer_purpose(f"{intake.facts}\n{intake.request}")
     deadlines = case_deadlines(now)
     query_code = generate_query_code()
     prior = intake.prior_case if intake.is_repeat else None
+    if earlier is not None:
+        prior = PriorCase(
+            body=(prior.body if prior and prior.body else None) or earlier.case.responsible_unit,
+            case_no=(prior.case_no if prior and prior.case_no else None) or earlier.case.case_no,
+            review_stage=(
+                prior.review_stage if prior and prior.review_stage not in (None, "unknown")
+                else repeats.review_stage_of(earlier.case)
+            ),
+            same_matter_after_recheck=(
+                not (prior and prior.new_facts) if earlier.stage == repeats.AFTER_RECHECK
+                else (prior.same_matter_after_recheck if prior else None)
+            ),
+            new_facts=prior.new_facts if prior else None,
+        )
 
     case = Case(
         case_no=await allocate_case_no(session, local_date(now).year),
@@ -140,6 +161,7 @@ async def create_case(
         contact_type=intake.contact_type,
         phone_enc=crypto.encrypt(intake.phone) if intake.phone else None,
         phone_masked=mask_phone(intake.phone) if intake.phone else None,
+        phone_hmac=crypto.index(intake.phone) if intake.phone else None,
         address=intake.address,
         location_text=intake.location,
         **location_fields(place),
@@ -148,7 +170,7 @@ async def create_case(
         respondent=intake.respondent,
         facts=intake.facts,
         request=intake.request,
-        is_repeat=intake.is_repeat,
+        is_repeat=intake.is_repeat or earlier is not None,
         prior_body=prior.body if prior else None,
         prior_case_no=prior.case_no if prior else None,
         review_stage=prior.review_stage if prior else None,
@@ -177,10 +199,14 @@ async def create_case(
     )
     session.add(
         IdempotencyKey(
-            key=idempotency_key, fingerprint=fingerprint, case_id=case.id, created_at=now
+            key=idempotency_key, fingerprint=fingerprint, case_id=case.id, created_at=now,
+            outcome=repeats.REPEAT if earlier is not None else repeats.CREATED,
         )
     )
     await session.flush()
+    if earlier is not None:
+        await repeats.link(session, case, earlier.case, kind=repeats.LINK_REPEAT,
+                           origin=repeats.ORIGIN_AUTO, actor=actor, now=now, score=earlier.score)
     log.info(
         "case %s registered (channel=%s, id=%s, phone=%s, unit=%s)",
         case.case_no,
@@ -190,6 +216,56 @@ async def create_case(
         case.responsible_unit,
     )
     return case, query_code
+
+
+@dataclass(frozen=True)
+class Filing:
+    """What a filing did (``outcome``: bot/store/repeats.py OUTCOMES), the case it concerns
+    (the new one, or the earlier one the material was added to), the new case's query code
+    (None when no case was created) and the earlier case of the same matter."""
+
+    outcome: str
+    case: Case
+    query_code: str | None
+    earlier: EarlierMatter | None
+
+
+async def file_petition(
+    session: AsyncSession,
+    intake: CaseIntake,
+    *,
+    crypto: Crypto,
+    now: datetime,
+    idempotency_key: str,
+    fingerprint: str,
+    actor: str,
+) -> Filing:
+    """File a petition: material for the petitioner's matter still being handled (第十九条), or
+    a new case (a linked 重复信访 when the same matter was handled before). Flushes."""
+    place = resolve_place(intake.location)
+    matter = repeats.matching.Matter(
+        category=intake.category,
+        respondent=intake.respondent,
+        location_division=location_fields(place)["location_division"],
+        location_text=intake.location,
+        facts=intake.facts,
+        request=intake.request,
+    )
+    earlier = await repeats.find_earlier(
+        session, crypto, name=intake.name, id_number=intake.id_number, phone=intake.phone, matter=matter,
+    )
+    if earlier is not None and earlier.stage == repeats.HANDLING:
+        await repeats.add_material(
+            session, earlier, channel=intake.channel, conversation_id=intake.conversation_id,
+            facts=intake.facts, request=intake.request, now=now,
+            idempotency_key=idempotency_key, fingerprint=fingerprint, actor=actor,
+        )
+        return Filing(repeats.ADDED, earlier.case, None, earlier)
+    case, query_code = await create_case(
+        session, intake, crypto=crypto, now=now, idempotency_key=idempotency_key,
+        fingerprint=fingerprint, actor=actor, earlier=earlier,
+    )
+    return Filing(repeats.REPEAT if earlier else repeats.CREATED, case, query_code, earlier)
 
 
 async def find_by_idempotency_key(
@@ -282,8 +358,12 @@ async def statistics(session: AsyncSession, today: date, scope: Sequence[Any] = 
     """Aggregates shown by the console charts, among the cases in ``scope`` (the caller's
     visibility conditions, bot/store/visibility.py)."""
     total = int(await session.scalar(select(func.count()).select_from(Case).where(*scope)) or 0)
+    # 重复信访: linked to an earlier case (found at filing or by staff, bot/store/repeats.py) or
+    # said by the citizen to have been raised before.
     repeat = int(
-        await session.scalar(select(func.count()).select_from(Case).where(Case.is_repeat, *scope)) or 0
+        await session.scalar(
+            select(func.count()).select_from(Case).where(repeats.is_repeat_condition(), *scope))
+        or 0
     )
     overdue = int(
         await session.scalar(

@@ -102,6 +102,8 @@ class Case(Base):
     contact_type: Mapped[str] = mapped_column(String(16), default="mobile", server_default="mobile")
     phone_enc: Mapped[str | None] = mapped_column(Text)
     phone_masked: Mapped[str | None] = mapped_column(String(32))
+    # Blind index of the phone number: finds the same petitioner's earlier cases (repeats).
+    phone_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
     address: Mapped[str] = mapped_column(String(255))
 
     # Where the problem arose (问题属地)
@@ -186,6 +188,9 @@ class IdempotencyKey(Base):
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
+    # What the request did (bot/store/repeats.py OUTCOMES): a new case, or material added to
+    # a matter still being handled; a replay answers the same.
+    outcome: Mapped[str] = mapped_column(String(16), default="created", server_default="created")
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -356,3 +361,90 @@ class NluAnnotation(Base):
     intent: Mapped[str] = mapped_column(String(128), index=True)
     labelled_by: Mapped[str] = mapped_column(String(128))
     labelled_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+# --- repeat petitions and early warning --------------------------------------------------
+
+
+class CaseLink(Base):
+    """An earlier case the same matter was brought in before (重复信访), or the case another is
+    handled together with (合并办理). Found at filing (``origin`` "auto") or set by staff."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "earlier_case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    earlier_case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class CaseMaterial(Base):
+    """What a petitioner brought again about a matter still being handled (条例第十九条: not
+    accepted a second time): added to the earlier case for the officer to read."""
+
+    __tablename__ = "case_materials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    channel: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str] = mapped_column(String(128))
+    facts: Mapped[str] = mapped_column(Text)
+    request: Mapped[str] = mapped_column(Text)
+    score: Mapped[float | None] = mapped_column(Float)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class LedgerEntry(Base):
+    """An entry of the 矛盾台账: a conflict with its responsible leader (包案领导) and unit."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(255))
+    # The early-warning cluster it came from (its key: the case number of its first case).
+    cluster_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    leader: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(128), index=True)
+    risk: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(128))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LedgerCase(Base):
+    """A case that belongs to a ledger entry."""
+
+    __tablename__ = "ledger_cases"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class LedgerStep(Base):
+    """A step taken or to take (化解措施) with its due date; not done after it: 督办."""
+
+    __tablename__ = "ledger_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("ledger_entries.id", ondelete="CASCADE"), index=True
+    )
+    description: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    done_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(128))

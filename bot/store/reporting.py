@@ -26,6 +26,7 @@ from bot.store.crypto import Crypto
 from bot.rules.statuses import CASE_STATUS_LABELS
 from bot.store.models import Case
 from bot.store.due import next_due_column
+from bot.store.repeats import is_repeat_condition
 
 UNKNOWN_PLACE = "未明确"
 PER_PAGE = 50
@@ -132,9 +133,9 @@ def filter_conditions(f: CaseFilter, *, today: date, due_soon_days: int, crypto:
         else:
             conditions.append(Case.location_division == f.place)
     if f.repeat == "first":
-        conditions.append(Case.is_repeat.is_(False))
+        conditions.append(~is_repeat_condition())
     elif f.repeat == "repeat":
-        conditions.append(Case.is_repeat.is_(True))
+        conditions.append(is_repeat_condition())
     if f.group == "group":
         conditions.append(Case.group_size >= GROUP_MIN)
     elif f.group == "single":
@@ -275,7 +276,7 @@ async def period_report(
 
     due = next_due_column()
     total = await count()
-    repeat = await count(Case.is_repeat.is_(True))
+    repeat = await count(is_repeat_condition())
     group = await count(Case.group_size >= GROUP_MIN)
     litigation = await count(Case.litigation.is_(True))
     overdue = await count(due < today)

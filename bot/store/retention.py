@@ -11,7 +11,8 @@ module keeps that promise. One run, at a given ``now``:
   and the statistics need stays: case number, category, purpose, the resolved 街道/镇, dates,
   status and unit. The conversation id (a WeChat openid is personal data) becomes
   ``anonymised:<case_no>``. Its conversation (Rasa's tracker rows), its conversation index and
-  NLU review rows, its notifications, handoffs, idempotency keys and the notes of its history
+  NLU review rows, its notifications, handoffs, idempotency keys, the material added to it
+  (repeat petitions) and the notes of its history
   are deleted. ``anonymised_at`` marks it: a second run does nothing more to it.
 - A conversation that never became a case and has been silent for ``unfiled_days`` is
   **deleted**: its tracker rows, conversation index, NLU review rows and handoffs.
@@ -52,6 +53,7 @@ from bot.store.crypto import DecryptionError, FieldCipher
 from bot.store.db import make_engine
 from bot.store.models import (
     Case,
+    CaseMaterial,
     CaseEvent,
     ConversationIndex,
     Handoff,
@@ -119,6 +121,7 @@ def _anonymised_values(case: Case) -> dict[str, Any]:
         "id_number_masked": None,
         "phone_enc": None,
         "phone_masked": None,
+        "phone_hmac": None,
         "address": ANONYMISED,
         "location_text": case.location_division or ANONYMISED,
         "respondent": None,
@@ -215,6 +218,7 @@ async def purge(
         values = _anonymised_values(case)
         await session.execute(delete(Notification).where(Notification.case_id == case.id))
         await session.execute(delete(IdempotencyKey).where(IdempotencyKey.case_id == case.id))
+        await session.execute(delete(CaseMaterial).where(CaseMaterial.case_id == case.id))
         await session.execute(update(CaseEvent).where(CaseEvent.case_id == case.id).values(note=None))
         for name, value in values.items():
             setattr(case, name, value)

@@ -32,6 +32,11 @@ def is_staff(principal: Principal) -> bool:
     return principal.kind == "staff"
 
 
+def sees_all_units(principal: Principal) -> bool:
+    """A 信访局 account (or the service token): not limited to one unit's cases."""
+    return principal.unit is None
+
+
 def case_scope(principal: Principal) -> list[Any]:
     """SQL conditions on ``Case`` limiting a query to what ``principal`` may see."""
     if not is_staff(principal):

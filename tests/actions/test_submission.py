@@ -266,3 +266,36 @@ async def test_a_confirmation_sent_twice_files_one_case(backoffice, domain, disp
         await ActionCompletePetition().run(dispatcher, filed, domain)
     assert keys[0] == keys[1]
     assert len(await cases_of(backoffice, sender)) == 1
+
+
+async def test_the_same_matter_while_it_is_handled_is_added_to_the_earlier_case(backoffice, domain, dispatcher):
+    """条例第十九条: the same petitioner's same matter, still being handled, is not filed again;
+    the citizen is told the earlier number, and no new query code is given."""
+    first = await complete(domain, dispatcher, CONFIRMED, sender="citizen-first")
+    dispatcher.messages.clear()
+    again = {**CONFIRMED, "submission_key": "a" * 32,
+             "facts": CONFIRMED["facts"] + "到现在还是没有人管。"}
+    slots = await complete(domain, dispatcher, again, sender="citizen-again")
+    reply = texts_of(dispatcher)
+    assert f"信访件 {first['case_no']}" in reply and "第十九条" in reply and "补充材料" in reply
+    assert "查询码：" not in reply and first["query_code"] not in reply
+    assert slots["case_no"] == first["case_no"] and slots["query_code"] is None
+    assert await cases_of(backoffice, "citizen-again") == []
+
+
+async def test_the_same_matter_after_it_was_handled_is_a_repeat_with_the_review_right(
+    backoffice, domain, dispatcher, raw_engine
+):
+    first = await complete(domain, dispatcher, CONFIRMED, sender="citizen-first")
+    from sqlalchemy import text
+
+    async with raw_engine.begin() as conn:
+        await conn.execute(text("UPDATE cases SET status = 'closed', reply_delivered_on = :d WHERE case_no = :n"),
+                           {"n": first["case_no"], "d": __import__("datetime").date.today()})
+    dispatcher.messages.clear()
+    slots = await complete(domain, dispatcher, {**CONFIRMED, "submission_key": "b" * 32}, sender="citizen-again")
+    reply = texts_of(dispatcher)
+    assert re.search(r"信访件编号：XF\d{10}", reply) and re.search(r"查询码：\d{6}", reply)
+    assert f"信访件 {first['case_no']}" in reply and "重复信访" in reply and "第三十五条" in reply
+    assert "期限到" in reply
+    assert slots["case_no"] != first["case_no"]

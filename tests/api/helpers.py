@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import text
+from stdnum.cn import ric
 
 from tests.conftest import SERVICE_TOKEN
 
@@ -41,8 +42,34 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 DELETE = object()  # case_body(purpose=DELETE) leaves the field out
 
 
+class _Citizens:
+    """Every ``case_body()`` is another citizen: the first of a test has the documented
+    ID_NUMBER and PHONE, later ones their own (valid) ID number and phone, so that filing
+    several cases never looks like one petitioner bringing the same matter again (which the
+    back office recognises, bot/store/repeats.py). A test about the same petitioner says so
+    (``petitioner__id_number=...``). ``reset`` runs before each test (tests/conftest.py)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def reset(self) -> None:
+        self.count = 0
+
+    def next(self) -> dict[str, str]:
+        self.count += 1
+        if self.count == 1:
+            return {"id_number": ID_NUMBER, "phone": PHONE}
+        body = f"33010619800101{self.count % 1000:03d}"
+        return {"id_number": body + ric.calc_check_digit(body + "0"),
+                "phone": f"1370000{self.count % 10000:04d}"}
+
+
+CITIZENS = _Citizens()
+
+
 def case_body(**overrides: Any) -> dict[str, Any]:
     body = copy.deepcopy(BASE_CASE)
+    body["petitioner"].update(CITIZENS.next())
     for key, value in overrides.items():
         if "__" in key:  # petitioner__phone="..." sets a nested field
             outer, inner = key.split("__", 1)

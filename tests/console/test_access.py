@@ -32,6 +32,9 @@ PARAMS = {
     "user_id": "999",  # no such account: allowed roles get 404, nobody is changed
     "table": "channel",
     "conversation_id": "no-such-conversation",
+    "key": "XF2026000001",  # an early-warning cluster that does not exist: 404
+    "entry_id": "999",  # no such ledger entry
+    "step_id": "1",
 }
 
 

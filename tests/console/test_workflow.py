@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from bot.rules.deadlines import TZ, add_working_days
-from tests.api.helpers import auth, fetch_rows
+from tests.api.helpers import ID_NUMBER, auth, fetch_rows
 from tests.console.conftest import LONG_SESSIONS, file_case
 
 
@@ -271,14 +271,19 @@ async def test_overdue_and_due_soon_cases_stand_out(anonymous, staff, clock):
 async def test_case_list_filters_and_search(anonymous, staff, clock, query, expected):
     clock.now = at("2026-09-10")
     names = {}
+    # One citizen (one ID number, searched for below) with three different matters.
+    same = {"petitioner__id_number": ID_NUMBER}
     names["first"] = (await file_case(anonymous, conversation_id="first"))["case"]["case_no"]
     names["repeat"] = (await file_case(
-        anonymous, conversation_id="repeat", category="市场监管", petitioner__name="李四",
-        facts="超市出售过期食品，多次反映没有结果。", is_repeat=True,
+        anonymous, conversation_id="repeat", category="市场监管", petitioner__name="李四", **same,
+        facts="超市出售过期食品，多次反映没有结果。", request="要求查处超市，退还货款。", respondent="某超市",
+        is_repeat=True,
         prior_case={"body": "西湖区市场监督管理局", "case_no": None, "review_stage": "replied"},
     ))["case"]["case_no"]
     names["group"] = (await file_case(anonymous, conversation_id="group", group_size=12,
-                                      location="三墩镇紫金港路"))["case"]["case_no"]
+                                      location="三墩镇紫金港路", respondent="某机械厂", **same,
+                                      facts="厂里的机器日夜运转，噪声很大，十二户居民晚上无法入睡。",
+                                      request="要求机械厂夜间停产。"))["case"]["case_no"]
     officer = await staff("officer")
     status, page = await officer.page(f"/console/cases?{query}")
     assert status == 200

@@ -4,6 +4,7 @@ personal numbers, and the workflow steps."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
@@ -28,7 +29,8 @@ from bot.rules.workflow import check as workflow_check
 from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
 from bot.store import notifications as store_notifications
-from bot.store import reporting, visibility, workflow
+from bot.store import repeats, reporting, visibility, workflow
+from bot.store import warnings as store_warnings
 from bot.store.delivery import CHAT_DELIVERY_ACTION
 from bot.rules.statuses import CASE_STATUS_LABELS
 from bot.store.models import AuditEntry, Case, CaseEvent, Handoff
@@ -41,6 +43,10 @@ log = logging.getLogger(__name__)
 
 ACTION_LABELS = {
     "create": "登记",
+    "material_added": "同一事项再次反映，并入补充材料（第十九条）",
+    "link_repeat": "关联为重复信访",
+    "link_merged": "合并办理",
+    "unlink": "取消关联",
     "read": "阅办",
     CHAT_DELIVERY_ACTION: "在线对话中送达",
     **{name: t.label for name, t in TRANSITIONS.items()},
@@ -51,6 +57,8 @@ AUDIT_LABELS = {
     "reveal_personal_numbers": "查看完整证件号码和手机号码",
     "notification_resend": "重新发送通知",
     "case_search": "搜索信访件",
+    repeats.AUDIT_LINK: "关联信访件",
+    repeats.AUDIT_UNLINK: "取消关联信访件",
     visibility.REFUSAL_ACTION: "访问本单位以外或无权查看的信访件（已拒绝）",
     **{f"case_{name}": t.label for name, t in TRANSITIONS.items()},
 }
@@ -114,6 +122,12 @@ async def dashboard(request: web.Request, principal: Principal) -> web.Response:
         failed = [row for row in failed if visible_ids is None or row[0].case_id in visible_ids]
         handoffs = await store_handoffs.list_handoffs(
             session, scope=visibility.conversation_scope(principal, Handoff.conversation_id))
+        alerts = alert_entries = None
+        overdue_steps = 0
+        if principal.can(Permission.EARLY_WARNING) and visibility.sees_all_units(principal):
+            alerts = await store_warnings.clusters(session, today, scope)
+            alert_entries = await store_warnings.entries_by_cluster(session, [a.key for a in alerts])
+            overdue_steps = await store_warnings.count_overdue(session, today)
     return await render(request, "console/dashboard.html", {
         "counts": counts,
         "urgent": [(c, workflow.next_due(c, today, soon)) for c in urgent],
@@ -121,6 +135,9 @@ async def dashboard(request: web.Request, principal: Principal) -> web.Response:
         "handoffs": handoffs,
         "kind_labels": store_notifications.KIND_LABELS,
         "handoff_labels": store_handoffs.HANDOFF_STATUS_LABELS,
+        "alerts": alerts,
+        "alert_entries": alert_entries or {},
+        "overdue_steps": overdue_steps,
     }, principal=principal)
 
 
@@ -201,6 +218,13 @@ async def case_page(
             .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(200)
         ))
         notifications = await store_notifications.notifications_of(session, case.id)
+        # A linked case the caller may not see is left out (as if it did not exist).
+        links = [
+            LinkView(item.link, item.case, item.direction)
+            for item in await repeats.links_of(session, case)
+            if visibility.can_see_case(principal, item.case)
+        ]
+        materials = await repeats.materials_of(session, case.id)
         siblings = await store_cases.cases_by_conversation(session, case.conversation_id)
         others = [c for c in siblings if c.id != case.id and visibility.can_see_case(principal, c)]
         # The conversation (transcript, handoff) only when every case filed from it is visible.
@@ -227,6 +251,10 @@ async def case_page(
         "audit": audit,
         "notifications": notifications,
         "other_cases": others,
+        "links": links,
+        "materials": materials,
+        "link_labels": repeats.LINK_LABELS,
+        "origin_labels": repeats.ORIGIN_LABELS,
         "handoff": handoff,
         "transcript": transcript,
         "transcript_error": transcript_error,
@@ -339,6 +367,65 @@ async def notification_resend(request: web.Request, principal: Principal) -> web
                    NOTIFY_OUTCOME.get(result or "", "已重新发送。"))
 
 
+@dataclass(frozen=True)
+class LinkView:
+    link: Any
+    case: Case
+    direction: str
+
+
+async def case_link(request: web.Request, principal: Principal) -> web.StreamResponse:
+    """Link this case to an earlier one (重复信访 or 合并办理); audited."""
+    return await _change_link(request, principal, unlink=False)
+
+
+async def case_unlink(request: web.Request, principal: Principal) -> web.StreamResponse:
+    """Remove the link between this case and another; audited."""
+    return await _change_link(request, principal, unlink=True)
+
+
+async def _change_link(request: web.Request, principal: Principal, *, unlink: bool) -> web.StreamResponse:
+    app = request.app
+    case_no = normalize_case_no(request.match_info["case_no"])
+    form = await form_data(request)
+    form.pop("csrf_token", None)
+    other_no = normalize_case_no(form.get("other" if unlink else "earlier", ""))
+    kind = form.get("kind", repeats.LINK_REPEAT)
+    now = app[CLOCK]()
+    async with app[SESSIONMAKER]() as session:
+        case = await store_cases.get_case(session, case_no)
+        if case is None:
+            raise web.HTTPNotFound(text=CASE_NOT_FOUND)
+        if not visibility.can_see_case(principal, case):
+            await refuse(request, session, principal, case)
+        other = await store_cases.get_case(session, other_no) if other_no else None
+        if other is None or not visibility.can_see_case(principal, other):
+            if other is not None:
+                await visibility.record_refusal(session, principal, route=f"{request.method} {request.path}",
+                                                case=other, now=now)
+                await session.commit()
+            return await case_page(request, principal, case_no, error=f"未找到信访件 {other_no or '（未填写）'}。",
+                                   error_action="link", form=form, status=422)
+        try:
+            if unlink:
+                if not await repeats.unlink(session, case, other, actor=principal.name, now=now):
+                    raise repeats.LinkError(f"{case.case_no} 与 {other.case_no} 没有关联。")
+            else:
+                await repeats.link(session, case, other, kind=kind, origin=principal.name,
+                                   actor=principal.name, now=now)
+        except repeats.LinkError as exc:
+            await session.rollback()
+            return await case_page(request, principal, case_no, error=exc.message, error_action="link",
+                                   form=form, status=422)
+        await store_cases.add_audit(
+            session, actor=principal.name, action=repeats.AUDIT_UNLINK if unlink else repeats.AUDIT_LINK,
+            case_id=case.id, detail={"other": other.case_no, **({} if unlink else {"kind": kind})}, now=now,
+        )
+        await session.commit()
+    message = f"已取消与 {other.case_no} 的关联。" if unlink else f"已关联 {other.case_no}（{repeats.LINK_LABELS[kind]}）。"
+    raise redirect(request, f"/console/cases/{case_no}", message)
+
+
 def setup(app: web.Application, add: Any) -> None:
     add(app, "GET", "/console", dashboard_redirect, Permission.CONSOLE)
     add(app, "GET", "/console/", dashboard, Permission.CONSOLE)
@@ -350,3 +437,5 @@ def setup(app: web.Application, add: Any) -> None:
         add(app, "POST", path, transition_handler(name), transition.permission)
     add(app, "POST", "/console/notifications/{notification_id}/resend", notification_resend,
         Permission.CASE_WORK)
+    add(app, "POST", "/console/cases/{case_no}/link", case_link, Permission.CASE_WORK)
+    add(app, "POST", "/console/cases/{case_no}/unlink", case_unlink, Permission.CASE_WORK)
