@@ -112,8 +112,8 @@ def test_an_officer_sees_the_alert_keeps_the_ledger_and_the_repeat_links(console
     # The repeat petition and its original point to each other.
     tab.goto(f"/console/cases/{repeat}")
     link = page.locator(f'#links-table tr.link-row[data-case-no="{original}"]')
-    assert "（原件）" in link.inner_text() and "登记时自动识别" in link.inner_text()
+    assert "原件：本件是其重复信访" in link.inner_text() and "登记时自动识别" in link.inner_text()
     tab.screenshot("repeat-linked-to-original")
     tab.goto(f"/console/cases/{original}")
-    assert "（重复件）" in page.locator(f'#links-table tr.link-row[data-case-no="{repeat}"]').inner_text()
+    assert "重复件：该件是本件的重复信访" in page.locator(f'#links-table tr.link-row[data-case-no="{repeat}"]').inner_text()
     assert tab.errors == []

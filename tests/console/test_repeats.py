@@ -164,9 +164,9 @@ async def test_same_matter_after_closing_is_a_linked_repeat(server, staff, clock
 
     # Both case pages show the link.
     _, page = await officer.page(f"/console/cases/{new_no}")
-    assert f'data-case-no="{case_no}"' in page and "（原件）" in page and "登记时自动识别" in page
+    assert f'data-case-no="{case_no}"' in page and "原件：本件是其重复信访" in page and "登记时自动识别" in page
     _, page = await officer.page(f"/console/cases/{case_no}")
-    assert f'data-case-no="{new_no}"' in page and "（重复件）" in page
+    assert f'data-case-no="{new_no}"' in page and "重复件：该件是本件的重复信访" in page
 
 
 async def test_same_matter_after_recheck_is_flagged(server, staff, clock, raw_engine) -> None:
