@@ -77,11 +77,14 @@ frontend/node_modules/.installed: frontend/package-lock.json
 # font so that pages and screenshots show Chinese characters instead of boxes.
 browser:
 	@{ command -v chromium >/dev/null 2>&1 && command -v nginx >/dev/null 2>&1 && \
+	   command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 && \
 	   fc-list 2>/dev/null | grep -qi "wenquanyi\|wqy"; } || { \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    chromium chromium-driver fonts-wqy-zenhei nginx-light >/dev/null; \
+	    chromium chromium-driver fonts-wqy-zenhei nginx-light \
+	    libreoffice-writer-nogui poppler-utils >/dev/null; \
 	  { systemctl disable --now nginx || invoke-rc.d nginx stop; } >/dev/null 2>&1 || true; }
 	@# tests/security/test_deployment.py runs its own nginx (loopback ports, files in a tmp dir)
+	@# LibreOffice and pdftoppm: the monthly report's first-page preview (tests/console/test_monthly_report.py)
 
 var:
 	mkdir -p var

@@ -152,6 +152,46 @@ class BackOfficeClient:
         raise _error(status, body)
 
 
+    async def ratings_of_conversation(self, conversation_id: str) -> list[dict[str, Any]]:
+        """The answered cases of a conversation: ``case_no``, ``rating`` (label or None),
+        ``open`` (can be rated today), ``due`` (GET /ratings?conversation_id=)."""
+        status, body = await self._request(
+            "GET", "/ratings", params={"conversation_id": conversation_id}, headers=self._headers()
+        )
+        if status == 200 and isinstance(body, dict) and isinstance(body.get("cases"), list):
+            return body["cases"]
+        raise _error(status, body)
+
+    async def rate_case(self, case_no: str, rating: str, comment: str | None, conversation_id: str) -> dict[str, Any]:
+        """The citizen's rating of a case filed from this conversation (POST /cases/{no}/rating)."""
+        status, body = await self._request(
+            "POST", f"/cases/{quote(case_no, safe='')}/rating", headers=self._headers(),
+            json={"rating": rating, "comment": comment, "conversation_id": conversation_id},
+        )
+        if status == 201 and isinstance(body, dict):
+            return body
+        raise _error(status, body)
+
+    async def reception_days(self, conversation_id: str) -> dict[str, Any]:
+        """The coming reception days, this conversation's case that may be booked and the days
+        it is booked on (GET /reception-days?conversation_id=)."""
+        status, body = await self._request(
+            "GET", "/reception-days", params={"conversation_id": conversation_id}, headers=self._headers()
+        )
+        if status == 200 and isinstance(body, dict):
+            return body
+        raise _error(status, body)
+
+    async def book_reception(self, day_id: str, conversation_id: str, channel: str) -> dict[str, Any]:
+        """Book this conversation's case on a reception day (POST /reception-days/{id}/bookings)."""
+        status, body = await self._request(
+            "POST", f"/reception-days/{quote(day_id, safe='')}/bookings", headers=self._headers(),
+            json={"conversation_id": conversation_id, "channel": channel},
+        )
+        if status == 201 and isinstance(body, dict):
+            return body
+        raise _error(status, body)
+
     async def request_handoff(self, conversation_id: str, channel: str, reason: str | None = None) -> dict[str, Any]:
         """Flag the conversation for a person (POST /handoffs); the open handoff of the
         conversation, the same one when it was already requested (``created`` tells)."""

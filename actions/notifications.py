@@ -21,8 +21,11 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.rules.ratings import RATING_REQUEST_KIND
+
 from actions.backoffice import BackOfficeClient, BackOfficeError
 from actions.common import latest_entity, log_tag
+from actions.rating import rating_buttons
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +52,12 @@ class ActionNotifyCaseUpdate(Action):
             logger.warning("notification %s belongs to another conversation", notification_id)
             return []
         # The metadata marks the message in the tracker (the console shows it as a notice).
+        # The invitation to rate (第二十一条) comes with its three buttons.
+        buttons = rating_buttons(notification["case_no"]) if (
+            notification.get("kind") == RATING_REQUEST_KIND and notification.get("case_no")) else None
         dispatcher.utter_message(
             text=notification["text"],
+            buttons=buttons,
             notification_id=notification.get("id"),
             case_no=notification.get("case_no"),
         )

@@ -16,6 +16,7 @@ from bot.rules.deadlines import local_date
 
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
+from actions.rating import offer
 from actions.common import is_answer_to, latest_text
 from actions.filing import filed_events, find_lost_filing
 from actions.intake import make_ask_action, reset_petition
@@ -171,7 +172,20 @@ class ActionLookupStatus(Action):
             dispatcher.utter_message(text=self.error_text(exc))
             return reset
         dispatcher.utter_message(text=self.status_text(status))
+        await self.offer_rating(dispatcher, tracker, status.get("case_no"))
         return reset
+
+    @staticmethod
+    async def offer_rating(dispatcher: CollectingDispatcher, tracker: Tracker, case_no: str | None) -> None:
+        """A case of this conversation that was answered and not rated yet: the rating is
+        offered again (第二十一条) until it is given or the period ends."""
+        try:
+            cases = await BackOfficeClient.from_settings().ratings_of_conversation(tracker.sender_id)
+        except BackOfficeError:
+            return
+        found = next((c for c in cases if c.get("case_no") == case_no and c.get("open")), None)
+        if found is not None:
+            offer(dispatcher, found)
 
     @staticmethod
     def status_text(status: dict[str, Any]) -> str:

@@ -11,6 +11,8 @@ python -m bot unlock-user --username NAME     lift a login lock-out
 python -m bot purge [--every SECONDS]  anonymise cases past the retention period, delete their
                                   and old unfiled conversations (README "Retention enforced");
                                   --every repeats it (the production profile runs it daily)
+python -m bot report --month YYYY-MM [--out PATH]  the month's 信访形势分析 as a Word document
+                                  (default var/reports/xinfang-monthly-YYYY-MM.docx)
 """
 
 from __future__ import annotations
@@ -165,6 +167,10 @@ class CommandError(Exception):
     """A user command that cannot be done (one line, exit status 1)."""
 
 
+class UsageError(Exception):
+    """A command given wrong arguments (one line, exit status 2)."""
+
+
 def _password(args: argparse.Namespace, default: str | None = None) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -310,6 +316,49 @@ def cmd_purge(settings: Settings, args: argparse.Namespace) -> None:
         time.sleep(args.every)
 
 
+REPORTS_DIR = "var/reports"
+
+
+async def write_monthly_report(settings: Settings, month: str, out: str | None = None, *,
+                               today=None) -> str:
+    """Write the month's 信访形势分析 (bot/store/monthly_report.py) covering every unit;
+    returns the path written. ``UsageError`` for a month that is not ``YYYY-MM`` or has not
+    begun. ``today`` (a date) is for tests; default: today in Asia/Shanghai."""
+    from pathlib import Path
+
+    from bot.rules.deadlines import today_local
+    from bot.rules.jurisdiction import load_jurisdiction
+    from bot.store import monthly_report
+    from bot.store.db import make_engine, make_sessionmaker, wait_for_database
+
+    today = today or today_local()
+    try:
+        first = monthly_report.parse_month(month, today)
+    except monthly_report.MonthError as exc:
+        raise UsageError(f"{exc.message} / {exc.english}") from None
+    path = Path(out) if out else Path(REPORTS_DIR) / monthly_report.default_filename(first)
+    jurisdiction = load_jurisdiction()
+
+    engine = make_engine(settings.database_url, schema=settings.database_schema)
+    try:
+        await wait_for_database(engine)
+        async with make_sessionmaker(engine)() as session:
+            _, body = await monthly_report.build(
+                session, first, today=today, region=jurisdiction.short_name,
+                agency=jurisdiction.agency, due_soon_days=settings.due_soon_days)
+    finally:
+        await engine.dispose()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(body)
+    return str(path)
+
+
+def cmd_report(settings: Settings, args: argparse.Namespace) -> None:
+    if not args.month:
+        raise UsageError("report needs --month YYYY-MM / 请用 --month 指定月份，如 2026-11")
+    print(asyncio.run(write_monthly_report(settings, args.month, args.out)))
+
+
 COMMANDS = {
     "migrate": cmd_migrate,
     "serve": cmd_serve,
@@ -321,6 +370,7 @@ USER_COMMANDS = {
     "set-password": cmd_set_password,
     "unlock-user": cmd_unlock_user,
     "purge": cmd_purge,
+    "report": cmd_report,
 }
 
 
@@ -334,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
         "--password-stdin", action="store_true", help="read the password from standard input"
     )
     parser.add_argument("--every", type=int, metavar="SECONDS", help="purge: repeat every SECONDS")
+    parser.add_argument("--month", metavar="YYYY-MM", help="report: the month")
+    parser.add_argument("--out", metavar="PATH", help="report: where to write the .docx")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -344,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             COMMANDS[args.command](settings)
     except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except CommandError as exc:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.api import cases, conversations, handoffs, notifications, reports, warnings
+from bot.api import cases, conversations, handoffs, notifications, ratings, reception, reports, warnings
 
 
 def setup_api(app: web.Application) -> None:
-    for module in (cases, conversations, handoffs, notifications, reports, warnings):
+    for module in (cases, conversations, handoffs, notifications, ratings, reception, reports, warnings):
         module.setup(app)

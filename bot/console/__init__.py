@@ -32,11 +32,11 @@ from bot.console.security import (
     login_redirect,
     staff_session_authenticator,
 )
-from bot.console.views import admin, auth, cases, conversations, handoffs, stats, warnings
+from bot.console.views import admin, auth, cases, conversations, handoffs, reception, stats, warnings
 from bot.store.transcripts import make_tracker_engine
 from bot.rules.roles import Permission
 from bot.web.errors import ApiError, Handler
-from bot.web.keys import AUTHENTICATORS, SETTINGS
+from bot.web.keys import AUTHENTICATORS, CLOCK, SESSIONMAKER, SETTINGS
 from bot.web.routes import add
 
 log = logging.getLogger(__name__)
@@ -109,12 +109,14 @@ async def console_ctx(app: web.Application) -> AsyncIterator[None]:
     app[NOTIFIER] = notifier
     notifier.start()
     sweeper = asyncio.create_task(idle_handoff_sweep(app), name="idle-handoff-sweep")
+    reminders = asyncio.create_task(reception_reminder_sweep(app), name="reception-reminders")
     try:
         yield
     finally:
-        sweeper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sweeper
+        for task in (sweeper, reminders):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await notifier.close()
         await http.close()
         await tracker.dispose()
@@ -137,6 +139,26 @@ async def idle_handoff_sweep(app: web.Application, every: float = IDLE_SWEEP_SEC
             log.info("returned %d idle conversation(s) to the assistant", returned)
 
 
+REMINDER_SWEEP_SECONDS = 600
+
+
+async def reception_reminder_sweep(app: web.Application, every: float = REMINDER_SWEEP_SECONDS) -> None:
+    """Queue the reminders of tomorrow's reception-day bookings (once each); the notifier's
+    retry loop delivers them into the citizens' conversations."""
+    while True:
+        try:
+            now = app[CLOCK]()
+            async with app[SESSIONMAKER]() as session:
+                queued = await reception.queue_reminders_for(session, now)
+                await session.commit()
+        except Exception as exc:  # the database may be down for a while
+            log.warning("reception reminder sweep failed: %s", type(exc).__name__)
+        else:
+            if queued:
+                log.info("queued %d reception reminder(s)", queued)
+        await asyncio.sleep(every)
+
+
 def setup_console(app: web.Application) -> None:
     app[JINJA] = make_environment()
     app[AUTHENTICATORS].append(staff_session_authenticator)
@@ -145,7 +167,7 @@ def setup_console(app: web.Application) -> None:
     add(app, "POST", "/console/logout", auth.logout, Permission.CONSOLE)
     add(app, "GET", "/console/account", auth.account_page, Permission.CONSOLE)
     add(app, "POST", "/console/account/password", auth.account_password, Permission.CONSOLE)
-    for module in (cases, conversations, handoffs, stats, warnings, admin):
+    for module in (cases, conversations, handoffs, stats, warnings, reception, admin):
         module.setup(app, add)
     app.router.add_static("/static/console/", STATIC_DIR, name="console_static")
     app.middlewares.append(console_middleware)

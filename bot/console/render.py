@@ -35,12 +35,14 @@ STATIC = Path(__file__).resolve().parent.parent / "static" / "console"
 
 
 
-def attachment(body: bytes, content_type: str, filename: str) -> web.Response:
-    """A download (CSV, YAML) that no cache keeps and no browser sniffs into something else."""
+def attachment(body: bytes, content_type: str, filename: str,
+               charset: str | None = "utf-8") -> web.Response:
+    """A download (CSV, YAML, Word) that no cache keeps and no browser sniffs into something
+    else; ``charset`` None for a binary file."""
     return web.Response(
         body=body,
         content_type=content_type,
-        charset="utf-8",
+        charset=charset,
         headers={
             "Content-Disposition": f'attachment; filename="{filename}"',
             "Cache-Control": "no-store",

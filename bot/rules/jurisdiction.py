@@ -84,6 +84,8 @@ class Jurisdiction:
     data_retention_years: int = 0
     # Days after its last message a conversation that never became a case is deleted.
     unfiled_conversation_days: int = 0
+    # Days after the written reply during which the citizen is asked to rate it (第二十一条).
+    rating_period_days: int = 30
     district_aliases: tuple[str, ...] = ()
     vague_local_places: tuple[str, ...] = ()
     ignored_phrases: tuple[str, ...] = ()
@@ -106,6 +108,7 @@ class Jurisdiction:
             "online_url": self.online_url,
             "privacy_url": self.privacy_url,
             "retention": self.data_retention,
+            "rating_days": str(self.rating_period_days),
         }
 
     def responsible_units(self) -> list[str]:
@@ -231,6 +234,7 @@ def _build(data: dict[str, Any]) -> Jurisdiction:
         city=data.get("city") or "",
         data_retention_years=int(data.get("data_retention_years") or 0),
         unfiled_conversation_days=int(data.get("unfiled_conversation_days") or 0),
+        rating_period_days=int(data.get("rating_period_days") or 30),
         district_aliases=_strings(data.get("district_aliases")),
         vague_local_places=_strings(data.get("vague_local_places")),
         ignored_phrases=_strings(data.get("ignored_phrases")),

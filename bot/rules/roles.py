@@ -31,6 +31,13 @@ class Permission(str, enum.Enum):
     HANDOFF = "handoff"
     # Filing a handoff request (the action server, for a citizen who asked for a person).
     HANDOFF_REQUEST = "handoff:request"
+    # The citizen's rating of the handling, given in the chat (the action server; 第二十一条).
+    CASE_RATE = "case:rate"
+    # Leader reception days: booked from the chat (the action server), published and read by
+    # staff of the 信访局 in the console; 包案 (a leader takes a case personally).
+    RECEPTION_BOOK = "reception:book"
+    RECEPTION_MANAGE = "reception:manage"
+    CASE_LEAD = "case:lead"
     # Erasing an unfiled conversation at the citizen's request in the chat (the action server).
     CONVERSATION_ERASE = "conversation:erase"
     AUDIT_READ = "audit:read"
@@ -65,6 +72,8 @@ SERVICE_PERMISSIONS = frozenset(
         Permission.STATS_READ,
         Permission.HANDOFF_REQUEST,
         Permission.CONVERSATION_ERASE,
+        Permission.CASE_RATE,
+        Permission.RECEPTION_BOOK,
     }
 )
 SERVICE_PRINCIPAL = Principal(kind="service", name="service", permissions=SERVICE_PERMISSIONS)
@@ -87,9 +96,11 @@ _OFFICER_PERMISSIONS = frozenset(
         Permission.HANDOFF,
         Permission.EARLY_WARNING,
         Permission.LEDGER,
+        Permission.RECEPTION_MANAGE,
     }
 )
 _SUPERVISOR_PERMISSIONS = _OFFICER_PERMISSIONS | {
+    Permission.CASE_LEAD,
     Permission.CASE_REVEAL,
     Permission.CASE_APPROVE,
     Permission.NLU_EXPORT,

@@ -168,6 +168,12 @@ class Case(Base):
     recheck_opinion_on: Mapped[date | None] = mapped_column(Date)
     recheck_opinion: Mapped[str | None] = mapped_column(Text)
 
+    # 包案: a leader takes the case personally (bot/store/reception.py assign_lead).
+    lead_official: Mapped[str | None] = mapped_column(String(64))
+    lead_note: Mapped[str | None] = mapped_column(Text)
+    lead_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lead_assigned_by: Mapped[str | None] = mapped_column(String(128))
+
     # Retention (bot/store/retention.py): when the personal data was removed after the period.
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
@@ -385,6 +391,24 @@ class CaseLink(Base):
     created_by: Mapped[str] = mapped_column(String(128))
 
 
+class CaseRating(Base):
+    """The citizen's rating of the handling of a case (第二十一条): one per case, never changed
+    by staff (bot/store/ratings.py)."""
+
+    __tablename__ = "case_ratings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), unique=True
+    )
+    rating: Mapped[str] = mapped_column(String(16))
+    # Cleared when the case is anonymised (bot/store/retention.py).
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    conversation_id: Mapped[str] = mapped_column(String(128))
+
+
 class CaseMaterial(Base):
     """What a petitioner brought again about a matter still being handled (条例第十九条: not
     accepted a second time): added to the earlier case for the officer to read."""
@@ -448,3 +472,39 @@ class LedgerStep(Base):
     done_on: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+# --- leader reception days -------------------------------------------------------------
+
+
+class ReceptionDay(Base):
+    """A leader reception day (领导接访日) published by staff (bot/store/reception.py)."""
+
+    __tablename__ = "reception_days"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    leader: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    start_time: Mapped[str] = mapped_column(String(5))
+    end_time: Mapped[str] = mapped_column(String(5))
+    place: Mapped[str] = mapped_column(String(255))
+    topics: Mapped[str | None] = mapped_column(Text)
+    capacity: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+class ReceptionBooking(Base):
+    """A case booked on a reception day from the citizen's chat; reminded the day before."""
+
+    __tablename__ = "reception_bookings"
+    __table_args__ = (UniqueConstraint("day_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("reception_days.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(32))
+    representatives: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -19,11 +19,17 @@ from bot.rules.jurisdiction import load_jurisdiction
 from bot.rules.workflow import follows_own_procedure
 from bot.store.delivery import REPLY_KIND, REVIEW_OPINION_KIND, record_chat_delivery
 from bot.store.models import Case, Notification
+from bot.rules.ratings import RATING_REQUEST_KIND
+from bot.rules.reception import REMINDER_KIND
+from bot.store.ratings import rating_due
 
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
+
+# The invitation to rate the handling (第二十一条), once the case is closed and its reply delivered.
+RATING_REQUEST = RATING_REQUEST_KIND
 
 VIA_ASSISTANT = "assistant"  # the assistant said it (trigger_intent -> action_notify_case_update)
 VIA_BOT_EVENT = "bot_event"  # appended as a bot message (conversation paused or in a form)
@@ -39,6 +45,8 @@ KIND_LABELS = {
     "reviewed": "复查意见",
     "recheck_requested": "复核请求登记告知",
     "rechecked": "复核意见",
+    RATING_REQUEST: "评价邀请",
+    REMINDER_KIND: "领导接访提醒",
 }
 DELIVERY_STATUS_LABELS = {PENDING: "待发送", SENDING: "发送中", SENT: "已送达", FAILED: "发送失败"}
 
@@ -161,6 +169,13 @@ def compose_notification(kind: str, case: Case, today: date | None = None) -> st
             f"{head}的复核意见如下：\n{_excerpt(case.recheck_opinion)}\n"
             "依据《信访工作条例》第三十六条，复核后信访人仍以同一事实和理由提出的，各级机关不再受理。"
             "如您确有困难，当地仍会提供政策咨询、矛盾调解和帮扶救助（第三十七条）。"
+        )
+    if kind == RATING_REQUEST:
+        due = rating_due(case)
+        return (
+            f"{head}已办结。依据《信访工作条例》第二十一条，您可以对办理情况作出评价：满意、基本满意或不满意，"
+            f"也可以附上具体意见。请点击下方按钮评价；没有看到按钮的，请回复「我要评价」。"
+            + (f"评价请在{_cn(due)}前作出。" if due else "")
         )
     raise ValueError(f"unknown notification kind {kind!r}")
 

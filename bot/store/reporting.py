@@ -12,16 +12,17 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules.case_numbers import looks_like_case_no_prefix
-from bot.rules.deadlines import TZ, local_date
+from bot.rules.deadlines import local_date
 from bot.rules.numbers import GROUP_MIN  # 集体访: five or more people (reporting.GROUP_MIN for the console)
 from bot.rules.workflow import OPEN_STATUSES
+from bot.store import assessment
 from bot.store.crypto import Crypto
 from bot.rules.statuses import CASE_STATUS_LABELS
 from bot.store.models import Case
@@ -47,9 +48,7 @@ def channel_label(channel: str) -> str:
     return CHANNEL_LABELS.get(channel, channel)
 
 
-def day_start(d: date) -> datetime:
-    """00:00 of ``d`` in Asia/Shanghai, as a UTC datetime."""
-    return datetime.combine(d, time(0), TZ).astimezone(timezone.utc)
+day_start = assessment.day_start  # 00:00 of a date in Asia/Shanghai, as a UTC datetime
 
 
 # --- case list --------------------------------------------------------------------------------
@@ -233,7 +232,8 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[Any]]
-    chart: str = "bar"  # how the page draws it: "bar", "hbar", "pie", "line", "rates", "none"
+    # how the page draws it: "bar", "hbar", "pie", "line", "rates", "assessment", "none"
+    chart: str = "bar"
     note: str = ""
 
 
@@ -318,6 +318,12 @@ async def period_report(
         chart="rates",
         note="登记：收到即录入系统；阅办：工作人员已阅；交办：已交办责任单位或已告知应走的渠道；"
              "回告：已书面答复或已告知不予受理。分母为本期收到的全部信访件。",
+    ))
+    assessed = await assessment.assess(session, start, end, as_of=today, scope=scope)
+    report.add(Table(
+        "assessment", "责任单位考核指标", assessment.assessment_columns(),
+        assessment.assessment_rows(assessed), chart="assessment",
+        note=assessment.assessment_note(today),
     ))
     created = await session.scalars(select(Case.created_at).where(*period))
     per_day = Counter(local_date(at) for at in created)

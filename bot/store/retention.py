@@ -13,7 +13,8 @@ module keeps that promise. One run, at a given ``now``:
   ``anonymised:<case_no>``. Its conversation (Rasa's tracker rows), its conversation index and
   NLU review rows, its notifications, handoffs, idempotency keys, the material added to it
   (repeat petitions) and the notes of its history
-  are deleted. ``anonymised_at`` marks it: a second run does nothing more to it.
+  are deleted; the citizen's rating keeps its value (statistics) but loses its comment and
+  conversation id. ``anonymised_at`` marks it: a second run does nothing more to it.
 - A conversation that never became a case and has been silent for ``unfiled_days`` is
   **deleted**: its tracker rows, conversation index, NLU review rows and handoffs.
 - One audit entry per run records the counts (never who or what).
@@ -54,7 +55,9 @@ from bot.store.db import make_engine
 from bot.store.models import (
     Case,
     CaseMaterial,
+    ReceptionBooking,
     CaseEvent,
+    CaseRating,
     ConversationIndex,
     Handoff,
     IdempotencyKey,
@@ -133,6 +136,7 @@ def _anonymised_values(case: Case) -> dict[str, Any]:
         "reply_text": None,
         "review_opinion": None,
         "recheck_opinion": None,
+        "lead_note": None,
         "first_read_by": None,
         "conversation_id": f"anonymised:{case.case_no}",
     }
@@ -219,7 +223,11 @@ async def purge(
         await session.execute(delete(Notification).where(Notification.case_id == case.id))
         await session.execute(delete(IdempotencyKey).where(IdempotencyKey.case_id == case.id))
         await session.execute(delete(CaseMaterial).where(CaseMaterial.case_id == case.id))
+        await session.execute(delete(ReceptionBooking).where(ReceptionBooking.case_id == case.id))
         await session.execute(update(CaseEvent).where(CaseEvent.case_id == case.id).values(note=None))
+        # The rating stays for the statistics; its free-text comment and the conversation go.
+        await session.execute(update(CaseRating).where(CaseRating.case_id == case.id).values(
+            comment=None, conversation_id=f"anonymised:{case.case_no}"))
         for name, value in values.items():
             setattr(case, name, value)
         case.anonymised_at = now

@@ -32,7 +32,8 @@ from bot.rules.workflow import (  # noqa: F401  (re-exported for the store's oth
 from bot.store.cases import add_audit
 from bot.store.due import owed_next
 from bot.store.models import Case, CaseEvent, Notification
-from bot.store.notifications import compose_notification, queue_notification
+from bot.store.notifications import RATING_REQUEST, compose_notification, queue_notification
+from bot.store.ratings import needs_rating_request
 
 
 def next_due(case: Case, today: date, due_soon_days: int) -> NextDue | None:
@@ -45,6 +46,8 @@ class StepResult:
     case: Case
     outcome: Outcome
     notification: Notification | None
+    # The invitation to rate (第二十一条) queued by this step, delivered after its message.
+    invitation: Notification | None = None
 
 
 async def load_for_update(session: AsyncSession, case_no: str) -> Case | None:
@@ -100,7 +103,15 @@ async def perform(
             session, case, outcome.notify, text, actor=actor.name, now=now
         )
     await session.flush()
-    return StepResult(case, outcome, notification)
+    # Closed with its reply delivered: the citizen is invited to rate it (第二十一条), once;
+    # the notifier's retry loop delivers it after the step's own message.
+    invitation = None
+    if await needs_rating_request(session, case):
+        invitation = await queue_notification(session, case, RATING_REQUEST,
+                                              compose_notification(RATING_REQUEST, case, local_date(now)),
+                                              actor=actor.name, now=now)
+        await session.flush()
+    return StepResult(case, outcome, notification, invitation)
 
 
 async def mark_read(session: AsyncSession, case: Case, actor: str, now: datetime) -> bool:

@@ -35,6 +35,7 @@ PARAMS = {
     "key": "XF2026000001",  # an early-warning cluster that does not exist: 404
     "entry_id": "999",  # no such ledger entry
     "step_id": "1",
+    "day_id": "999",  # no such reception day
 }
 
 

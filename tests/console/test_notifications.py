@@ -124,8 +124,10 @@ async def test_every_step_tells_what_happens_next_with_its_article(anonymous, st
     await officer.act(case_no, "reply", {"reply": "经核查，施工单位已承诺月底前完工。"})
     await officer.act(case_no, "close")
     texts = [text for _, text in rasa.said]
-    assert len(texts) == 5
-    accepted, assigned, extended, replied, closed = texts
+    assert len(texts) == 6
+    accepted, assigned, extended, replied, closed, invitation = texts
+    # closed with its reply delivered in the chat: the invitation to rate (第二十一条)
+    assert "第二十一条" in invitation and "满意、基本满意或不满意" in invitation
     assert "西湖区城市管理局" in assigned and "第二十二条" in assigned
     assert "延长至" in extended and "需要会同多个部门现场核查" in extended and "第三十四条" in extended
     assert "施工单位已承诺月底前完工" in replied and "复查" in replied and "第三十五条" in replied

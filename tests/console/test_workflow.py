@@ -145,9 +145,10 @@ async def test_from_registration_to_recheck_with_every_deadline(anonymous, staff
 
     # the citizen was told each step (texts checked in test_notifications.py)
     kinds = await fetch_rows(raw_engine, "SELECT kind, status FROM notifications ORDER BY id")
+    # (closed with its reply delivered: invited to rate once, 第二十一条)
     assert [k["kind"] for k in kinds] == [
-        "accepted", "assigned", "extended", "replied", "closed", "review_requested", "reviewed",
-        "recheck_requested", "rechecked", "closed",
+        "accepted", "assigned", "extended", "replied", "closed", "rating_request", "review_requested",
+        "reviewed", "recheck_requested", "rechecked", "closed",
     ]
     assert {k["status"] for k in kinds} == {"sent"}
 

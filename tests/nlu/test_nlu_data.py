@@ -59,6 +59,8 @@ MIN_TRAINING = {
     "insult": 15,
     "out_of_scope": 15,
     "data_request": 15,
+    "ask_rating": 12,
+    "ask_reception": 15,
     # the retrieval intent: every answer (faq/<key>) separately, see MIN_FAQ_PARAPHRASES
     "faq": 400,
 }

@@ -34,6 +34,8 @@ MORE_AUDIT_LABELS = {
     "nlu_unlabel": "取消意图标注",
     "nlu_export": "导出训练数据",
     "stats_export": "导出统计表",
+    "monthly_report_export": "生成信访形势分析月报",
+    "case_rated": "信访人评价办理结果",
     "handoff_take": "接入人工服务",
     "handoff_reply": "人工回复信访人",
     "handoff_release": "交还智能助手",

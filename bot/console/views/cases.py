@@ -16,6 +16,7 @@ from bot.console.keys import TRACKER_ENGINE
 from bot.console.notifier import NOTIFIER
 from bot.console.render import form_data, redirect, render
 from bot.rules.deadlines import EXTENSION_MAX_DAYS, local_date
+from bot.rules.ratings import RATING_LABELS
 from bot.rules.time_limits import deadline_rows
 from bot.rules.workflow import (
     DELIVERY_METHODS,
@@ -29,7 +30,9 @@ from bot.rules.workflow import check as workflow_check
 from bot.store import cases as store_cases
 from bot.store import handoffs as store_handoffs
 from bot.store import notifications as store_notifications
+from bot.store import ratings as store_ratings
 from bot.store import repeats, reporting, visibility, workflow
+from bot.store import reception as store_reception
 from bot.store import warnings as store_warnings
 from bot.store.delivery import CHAT_DELIVERY_ACTION
 from bot.rules.statuses import CASE_STATUS_LABELS
@@ -47,6 +50,8 @@ ACTION_LABELS = {
     "link_repeat": "关联为重复信访",
     "link_merged": "合并办理",
     "unlink": "取消关联",
+    "lead_assigned": "登记包案领导",
+    "reception_booked": "预约领导接访",
     "read": "阅办",
     CHAT_DELIVERY_ACTION: "在线对话中送达",
     **{name: t.label for name, t in TRANSITIONS.items()},
@@ -59,6 +64,7 @@ AUDIT_LABELS = {
     "case_search": "搜索信访件",
     repeats.AUDIT_LINK: "关联信访件",
     repeats.AUDIT_UNLINK: "取消关联信访件",
+    store_reception.AUDIT_LEAD: "登记包案领导",
     visibility.REFUSAL_ACTION: "访问本单位以外或无权查看的信访件（已拒绝）",
     **{f"case_{name}": t.label for name, t in TRANSITIONS.items()},
 }
@@ -122,6 +128,7 @@ async def dashboard(request: web.Request, principal: Principal) -> web.Response:
         failed = [row for row in failed if visible_ids is None or row[0].case_id in visible_ids]
         handoffs = await store_handoffs.list_handoffs(
             session, scope=visibility.conversation_scope(principal, Handoff.conversation_id))
+        led = await store_reception.led_cases(session, scope)
         alerts = alert_entries = None
         overdue_steps = 0
         if principal.can(Permission.EARLY_WARNING) and visibility.sees_all_units(principal):
@@ -138,6 +145,7 @@ async def dashboard(request: web.Request, principal: Principal) -> web.Response:
         "alerts": alerts,
         "alert_entries": alert_entries or {},
         "overdue_steps": overdue_steps,
+        "led": led,
     }, principal=principal)
 
 
@@ -225,6 +233,7 @@ async def case_page(
             if visibility.can_see_case(principal, item.case)
         ]
         materials = await repeats.materials_of(session, case.id)
+        rating = await store_ratings.rating_of(session, case.id)
         siblings = await store_cases.cases_by_conversation(session, case.conversation_id)
         others = [c for c in siblings if c.id != case.id and visibility.can_see_case(principal, c)]
         # The conversation (transcript, handoff) only when every case filed from it is visible.
@@ -253,6 +262,8 @@ async def case_page(
         "other_cases": others,
         "links": links,
         "materials": materials,
+        "rating": rating,
+        "rating_labels": RATING_LABELS,
         "link_labels": repeats.LINK_LABELS,
         "origin_labels": repeats.ORIGIN_LABELS,
         "handoff": handoff,
@@ -330,10 +341,15 @@ def transition_handler(action: str):
                 raise ApiError(403, "forbidden") from None
             await session.commit()
             notification_id = outcome.notification.id if outcome.notification else None
+            invitation_id = outcome.invitation.id if outcome.invitation else None
         message = DONE_MESSAGES[action]
         if notification_id is not None:
             result = await app[NOTIFIER].deliver_soon(notification_id)
             message += NOTIFY_OUTCOME.get(result or "", "")
+        if invitation_id is not None:
+            # The invitation to rate follows the step's own message (the retry loop otherwise).
+            await app[NOTIFIER].deliver_soon(invitation_id)
+            message += "已邀请信访人评价。"
         raise redirect(request, f"/console/cases/{case_no}", message)
 
     handler.__name__ = f"case_{action}"

@@ -12,7 +12,7 @@ from bot.console.render import attachment, render
 from bot.rules.deadlines import local_date
 from bot.rules.roles import Permission, Principal
 from bot.store import cases as store_cases
-from bot.store import reporting, visibility
+from bot.store import monthly_report, reporting, visibility
 from bot.web.keys import CLOCK, SESSIONMAKER, SETTINGS
 
 
@@ -50,6 +50,9 @@ async def stats_page(request: web.Request, principal: Principal) -> web.Response
         "period_query": f"from={start.isoformat()}&to={end.isoformat()}",
         "data_json": json.dumps(reporting.report_json(report), ensure_ascii=False).replace("</", "<\\/"),
         "presets": presets,
+        "report_month": report.end.isoformat()[:7],
+        "max_month": today.isoformat()[:7],
+        "unit_report": not visibility.sees_all_units(principal),
     }, principal=principal)
 
 
@@ -74,6 +77,35 @@ async def stats_csv(request: web.Request, principal: Principal) -> web.StreamRes
     return attachment(body, "text/csv", filename)
 
 
+async def monthly_report_docx(request: web.Request, principal: Principal) -> web.Response:
+    """The month's 信访形势分析 (Word). A unit account's report covers its unit's cases only
+    and leaves out the early-warning clusters (they cross units)."""
+    from bot.rules.jurisdiction import load_jurisdiction
+
+    now = request.app[CLOCK]()
+    today = local_date(now)
+    try:
+        first = monthly_report.parse_month(request.query.get("month"), today)
+    except monthly_report.MonthError as exc:
+        raise web.HTTPBadRequest(text=exc.message) from None
+    jurisdiction = load_jurisdiction()
+    unit = None if visibility.sees_all_units(principal) else principal.unit
+    async with request.app[SESSIONMAKER]() as session:
+        _, body = await monthly_report.build(
+            session, first, today=today, region=jurisdiction.short_name,
+            agency=jurisdiction.agency, unit=unit, scope=visibility.case_scope(principal),
+            due_soon_days=request.app[SETTINGS].due_soon_days,
+        )
+        await store_cases.add_audit(
+            session, actor=principal.name, action="monthly_report_export", case_id=None,
+            detail={"month": first.isoformat()[:7], "unit": unit}, now=now,
+        )
+        await session.commit()
+    filename = monthly_report.default_filename(first, "unit" if unit else "")
+    return attachment(body, monthly_report.DOCX_CONTENT_TYPE, filename, charset=None)
+
+
 def setup(app: web.Application, add: Any) -> None:
     add(app, "GET", "/console/stats", stats_page, Permission.STATS_READ)
+    add(app, "GET", "/console/stats/monthly-report.docx", monthly_report_docx, Permission.STATS_READ)
     add(app, "GET", "/console/stats/{table}.csv", stats_csv, Permission.STATS_READ)

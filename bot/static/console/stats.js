@@ -44,6 +44,24 @@
         series: [{ type: "line", name: t.columns[1], data: t.rows.map(function (r) { return r[1]; }), smooth: false, areaStyle: { opacity: 0.15 } }]
       };
     },
+    assessment: function (t) {
+      // One group of bars per 责任单位: every column whose name ends in 率 ("—" draws nothing).
+      var rateColumns = [];
+      t.columns.forEach(function (c, i) { if (/率$/.test(c)) { rateColumns.push(i); } });
+      return {
+        color: palette,
+        tooltip: { trigger: "axis", valueFormatter: function (v) { return v === null || v === undefined ? "—" : v + "%"; } },
+        legend: { top: 0 },
+        grid: { left: 40, right: 20, top: 50, bottom: 60, containLabel: true },
+        xAxis: { type: "category", data: t.rows.map(function (r) { return r[0]; }),
+                 axisLabel: { interval: 0, rotate: t.rows.length > 3 ? 30 : 0, width: 120, overflow: "truncate" } },
+        yAxis: { type: "value", max: 100, axisLabel: { formatter: "{value}%" } },
+        series: rateColumns.map(function (i) {
+          return { type: "bar", name: t.columns[i], barMaxWidth: 18,
+                   data: t.rows.map(function (r) { var v = parseFloat(r[i]); return isNaN(v) ? null : v; }) };
+        })
+      };
+    },
     rates: function (t) {
       var values = t.rows.map(function (r) { return r[2] ? Math.round(1000 * r[1] / r[2]) / 10 : 0; });
       return {
