@@ -143,7 +143,9 @@ async def run_phase(
     started = time.monotonic()
     until = started + duration
     tasks = [
-        asyncio.create_task(_citizen(i, url, run_id, result, until, random.Random(seed * 1000 + i), headers))
+        # Each phase its own citizens: the same person with the same matter again would be a
+        # repeat petition, added to the first case (bot/store/repeats.py), not a new one.
+        asyncio.create_task(_citizen(i, url, run_id, result, until, random.Random(f"{seed}:{name}:{i}"), headers))
         for i in range(citizens)
     ]
     return await _collect(result, tasks, duration + grace, started)
@@ -371,7 +373,7 @@ async def run_failover_phase(
         return time.monotonic() < until or (keep_going is not None and keep_going())
 
     async def citizen(index: int) -> None:
-        rng = random.Random(seed * 1000 + index)
+        rng = random.Random(f"{seed}:{name}:{index}")  # each phase its own citizens
         async with aiohttp.ClientSession(
             timeout=FAILOVER_TIMEOUT, connector=citizen_connector(index), headers=headers
         ) as session:
