@@ -146,6 +146,7 @@ async def reception_reminder_sweep(app: web.Application, every: float = REMINDER
     """Queue the reminders of tomorrow's reception-day bookings (once each); the notifier's
     retry loop delivers them into the citizens' conversations."""
     while True:
+        await asyncio.sleep(every)
         try:
             now = app[CLOCK]()
             async with app[SESSIONMAKER]() as session:
@@ -153,10 +154,9 @@ async def reception_reminder_sweep(app: web.Application, every: float = REMINDER
                 await session.commit()
         except Exception as exc:  # the database may be down for a while
             log.warning("reception reminder sweep failed: %s", type(exc).__name__)
-        else:
-            if queued:
-                log.info("queued %d reception reminder(s)", queued)
-        await asyncio.sleep(every)
+            continue
+        if queued:
+            log.info("queued %d reception reminder(s)", queued)
 
 
 def setup_console(app: web.Application) -> None:

@@ -11,7 +11,6 @@ monthly report is downloaded and opens as a Word document.
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -95,7 +94,7 @@ def test_rate_assess_book_and_report(console_stack: Stack, tab: Browser, tmp_pat
     with page.expect_download() as download:
         page.click("#monthly-report")
     assert download.value.suggested_filename.endswith(".docx")
-    document = Document(io.BytesIO(open(download.value.path(), "rb").read()))
+    document = Document(str(download.value.path()))
     text = "\n".join(p.text for p in document.paragraphs)
     assert "信访形势分析" in text and "总体情况" in text
     assert len(document.inline_shapes) >= 1  # the charts

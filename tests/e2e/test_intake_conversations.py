@@ -13,6 +13,7 @@ import pytest
 
 from bot.rules.deadlines import TZ
 from tests.support.chat import Chat
+from tests.support.citizens import new_identity
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -134,8 +135,10 @@ def start_repeat_after_recheck(chat: Chat) -> None:
     chat.expect("同意", "姓名")
     chat.expect("王大山", "身份证号码", "第二十九条", "不提供")
     chat.expect("110105194912310020", "校验码", "证件号码")  # a wrong check digit, explained
-    chat.expect("11010519491231002X", "手机号码")
-    chat.expect("13605718899", "住址")
+    # each test its own citizen: the same person's same matter would be added to their case
+    id_number, phone = new_identity()
+    chat.expect(id_number, "手机号码")
+    chat.expect(phone, "住址")
     chat.expect("西湖区双浦镇某某村32号", "哪个街道或镇")
     chat.expect("双浦", "类")
     chat.expect("农村农业方面的", "被反映对象")

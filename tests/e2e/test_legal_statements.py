@@ -18,6 +18,7 @@ import pytest
 
 from bot.rules.jurisdiction import load_jurisdiction
 from tests.support.chat import Chat
+from tests.support.citizens import new_identity
 from tests.support.stack import Stack, button_payloads
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +45,11 @@ FORM_ANSWERS = (
 
 
 def file_a_case(chat: Chat) -> str:
-    """Go through the petition form with valid answers and confirm; the case number."""
+    """Go through the petition form with valid answers and confirm; the case number. Each
+    chat is another citizen (its own ID and phone): the same person with the same matter
+    again would be added to the first case, not filed."""
+    id_number, phone = new_identity()
+    own = {"证件号码": id_number, "身份证号码": id_number, "联系电话": phone, "手机号码": phone}
     reply = chat.expect(WAGES, "是否同意")
     for _ in range(30):
         found = CASE_NO.search(reply)
@@ -58,7 +63,7 @@ def file_a_case(chat: Chat) -> str:
         if yes:
             reply = chat.click(yes[0])
             continue
-        answer = next((a for key, a in FORM_ANSWERS if key in question), None)
+        answer = next((own.get(key, a) for key, a in FORM_ANSWERS if key in question), None)
         assert answer is not None, f"no answer for {question!r}\n{chat.transcript()}"
         reply = chat.say(answer)
     raise AssertionError(f"no case filed\n{chat.transcript()}")

@@ -20,6 +20,7 @@ import pytest
 
 from bot.rules.deadlines import TZ
 from tests.support.chat import Chat
+from tests.support.citizens import new_identity
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.e2e
@@ -85,8 +86,9 @@ def test_the_filing_confirmation_and_the_lookup_state_the_limits_with_their_date
     chat.expect("我在三墩那边的工地干了半年活，老板一直拖着工资不给，一共欠了我三万二", "是否同意")
     chat.expect("同意", "姓名")
     chat.expect("张建国", "身份证号码")
-    chat.expect("11010519491231002X", "手机号码")
-    chat.expect("13812345678", "住址")
+    id_number, phone = new_identity()  # another citizen than the other filings of this stack
+    chat.expect(id_number, "手机号码")
+    chat.expect(phone, "住址")
     chat.expect("西湖区三墩镇振华路100号", "劳动和社会保障")
     chat.expect("对的", "被反映对象")
     chat.expect("杭州某某建筑劳务公司", "诉求")
