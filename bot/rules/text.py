@@ -70,3 +70,20 @@ def spelled_digits_to_arabic(text: str) -> str:
         return "".join(_CN_DIGITS.get(ch, ch) for ch in match.group(0) if not ch.isspace() and ch != "-")
 
     return _CN_DIGIT_RUN_RE.sub(convert, text)
+
+
+def form_text(
+    value: str | None, label: str, limit: int, *, required: bool = True,
+    error: type[Exception] = ValueError,
+) -> str | None:
+    """A free-text form field from staff, stripped: ``error`` with a Chinese message when it is
+    missing but required ("请填写{label}。") or longer than ``limit`` characters; None when empty
+    and optional."""
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise error(f"请填写{label}。")
+        return None
+    if len(value) > limit:
+        raise error(f"{label}不能超过{limit}个字。")
+    return value

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.rules.text import form_text
 from bot.rules.cn_dates import cn_date
 from bot.rules.reception import (
     LEADER_MAX,
@@ -51,14 +52,7 @@ class ReceptionError(ValueError):
 
 
 def _text(value: str | None, label: str, limit: int, *, required: bool = True) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise ReceptionError(f"请填写{label}。")
-        return None
-    if len(value) > limit:
-        raise ReceptionError(f"{label}不能超过{limit}个字。")
-    return value
+    return form_text(value, label, limit, required=required, error=ReceptionError)
 
 
 async def publish_day(

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.rules import early_warning
+from bot.rules.text import form_text
 from bot.rules.deadlines import TZ
 from bot.rules.ledger import (
     EXPORT_COLUMNS,
@@ -155,14 +156,7 @@ def _check_choice(value: str, choices: dict[str, str], label: str) -> str:
 
 
 def _check_text(value: str | None, label: str, limit: int, *, required: bool = True) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise LedgerError(f"请填写{label}。")
-        return None
-    if len(value) > limit:
-        raise LedgerError(f"{label}不能超过{limit}个字。")
-    return value
+    return form_text(value, label, limit, required=required, error=LedgerError)
 
 
 async def create_entry(
