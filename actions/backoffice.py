@@ -162,11 +162,17 @@ class BackOfficeClient:
             return body["cases"]
         raise _error(status, body)
 
-    async def rate_case(self, case_no: str, rating: str, comment: str | None, conversation_id: str) -> dict[str, Any]:
-        """The citizen's rating of a case filed from this conversation (POST /cases/{no}/rating)."""
+    async def rate_case(self, case_no: str, rating: str, comment: str | None, conversation_id: str,
+                        query_code: str | None = None) -> dict[str, Any]:
+        """The citizen's rating of a case filed from this conversation, or of the case whose
+        query code the citizen gave in it (POST /cases/{no}/rating; the sender is rate limited
+        on wrong codes like a status lookup)."""
+        payload: dict[str, Any] = {"rating": rating, "comment": comment, "conversation_id": conversation_id}
+        if query_code:
+            payload["query_code"] = query_code
         status, body = await self._request(
-            "POST", f"/cases/{quote(case_no, safe='')}/rating", headers=self._headers(),
-            json={"rating": rating, "comment": comment, "conversation_id": conversation_id},
+            "POST", f"/cases/{quote(case_no, safe='')}/rating",
+            headers=self._headers(**{"X-Requester": conversation_id}), json=payload,
         )
         if status == 201 and isinstance(body, dict):
             return body
@@ -182,11 +188,17 @@ class BackOfficeClient:
             return body
         raise _error(status, body)
 
-    async def book_reception(self, day_id: str, conversation_id: str, channel: str) -> dict[str, Any]:
-        """Book this conversation's case on a reception day (POST /reception-days/{id}/bookings)."""
+    async def book_reception(self, day_id: str, conversation_id: str, channel: str,
+                             proof: tuple[str, str] | None = None) -> dict[str, Any]:
+        """Book this conversation's case on a reception day, or the case of ``proof`` (case
+        number, query code) from another chat or device (POST /reception-days/{id}/bookings;
+        the chat sender is rate limited on wrong codes like a status lookup)."""
+        body_json: dict[str, Any] = {"conversation_id": conversation_id, "channel": channel}
+        if proof:
+            body_json.update(case_no=proof[0], query_code=proof[1])
         status, body = await self._request(
-            "POST", f"/reception-days/{quote(day_id, safe='')}/bookings", headers=self._headers(),
-            json={"conversation_id": conversation_id, "channel": channel},
+            "POST", f"/reception-days/{quote(day_id, safe='')}/bookings",
+            headers=self._headers(**{"X-Requester": conversation_id}), json=body_json,
         )
         if status == 201 and isinstance(body, dict):
             return body

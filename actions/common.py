@@ -6,12 +6,15 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 
 from bot.rules.case_numbers import find_case_no, find_query_code, is_query_code
 from bot.rules.cn_dates import cn_date
 from bot.rules.conversation_ids import conversation_tag
 from bot.rules.text import normalize_text, tidy_text
 from bot.settings.actions import action_settings
+
+from actions import texts
 
 # Intents that interrupt a form instead of answering the question asked. When one of them is
 # recognised with enough confidence the form does not take the message as an answer; a rule
@@ -265,3 +268,58 @@ def log_tag(tracker: Tracker) -> str:
     """The conversation as log lines name it: a short keyed hash, never the id itself (a web
     chat's id is the page's bearer secret)."""
     return conversation_tag(action_settings().service_token, tracker.sender_id)
+
+
+def session_events(tracker: Tracker) -> list[dict[str, Any]]:
+    """The events of the current session after its start (the slots ``action_session_start``
+    carries over from an earlier session come before its ``action_listen`` and are left out)."""
+    events = list(tracker.events or [])
+    start = 0
+    for i in range(len(events) - 1, -1, -1):
+        if events[i].get("event") == "session_started":
+            start = i + 1
+            break
+    else:
+        return events
+    for i in range(start, len(events)):
+        if events[i].get("event") == "action" and events[i].get("name") == "action_listen":
+            return events[i + 1 :]
+    return []
+
+
+def set_in_this_session(tracker: Tracker, slot: str) -> bool:
+    """The slot holds a value set in this session (not one remembered from an earlier one)."""
+    value = tracker.get_slot(slot)
+    if value is None:
+        return False
+    return any(
+        e.get("event") == "slot" and e.get("name") == slot and e.get("value") == value
+        for e in session_events(tracker)
+    )
+
+
+def lookup_error_text(exc: Any) -> str:
+    """What the citizen is told when a case number and query code were not accepted (a
+    ``BackOfficeError``): not found, too many tries, or the service unavailable."""
+    if exc.status == 404:
+        return texts.text("status.not_found")
+    if exc.status == 429:
+        retry = (exc.body or {}).get("retry_after") or 900
+        return texts.text("status.rate_limited", minutes=max(1, round(int(retry) / 60)))
+    return texts.text("status.unavailable")
+
+
+# The slots of a case proven in this conversation by its number and query code.
+VERIFIED_SLOTS = ("verified_case_no", "verified_query_code")
+
+
+def verified_case(tracker: Tracker) -> tuple[str, str] | None:
+    """The case number and query code proven in this session (never ones remembered from an
+    earlier session, perhaps another person's on a shared device)."""
+    if not all(set_in_this_session(tracker, slot) for slot in VERIFIED_SLOTS):
+        return None
+    return tracker.get_slot("verified_case_no"), tracker.get_slot("verified_query_code")
+
+
+def verified_events(case_no: str, query_code: str) -> list[EventType]:
+    return [SlotSet("verified_case_no", case_no), SlotSet("verified_query_code", query_code)]

@@ -209,6 +209,15 @@ class ActionStartIntake(Action):
         return events
 
 
+def place_of_address(address: Any) -> str | None:
+    """The 街道 or 镇 of the area a home address names by its full official name
+    ("西湖区文新街道竞舟路66号" -> 文新街道). Nothing when the name is only suggested: a road
+    ("三墩路" is in 文新街道), a 小区 ("翠苑一区"), a misspelling — those are asked."""
+    text = tidy_text(str(address or ""))
+    named = [s.name for s in load_jurisdiction().subdivisions if s.name in text]
+    return named[0] if len(named) == 1 else None
+
+
 class ValidatePetitionForm(FormValidationAction):
     """Extracts and checks every answer of ``petition_form``.
 
@@ -226,9 +235,16 @@ class ValidatePetitionForm(FormValidationAction):
         before = dict(tracker.slots)
         events = await super().run(dispatcher, tracker, domain)
         after = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-        line = understood_line(before, after, before.get("requested_slot"))
+        from_address = (
+            after.get("place") if not before.get("place") and after.get("address")
+            and after.get("place") == place_of_address(after["address"]) else None
+        )
+        shown = {k: v for k, v in after.items() if k != "place"} if from_address else after
+        line = understood_line(before, shown, before.get("requested_slot"))
         if line:
             dispatcher.utter_message(text=line)
+        if from_address:
+            dispatcher.utter_message(text=texts.text("place_from_address", place=from_address))
         return events
 
     # --- extraction ---------------------------------------------------------------------
@@ -326,6 +342,23 @@ class ValidatePetitionForm(FormValidationAction):
                 continue
             updates.update(result)
             tracker.slots.update(result)
+        if updates.get("address") and not tracker.get_slot("place"):
+            # The home address names a 街道 or 镇 of the area and no other place was said: the
+            # matter is taken to be there, told in one line with the way to say otherwise
+            # (run() below), and confirmed again in the summary.
+            derived = place_of_address(updates["address"])
+            if derived:
+                updates["place"] = derived
+                tracker.slots["place"] = derived
+        elif updates.get("facts") and tracker.get_slot("place") and \
+                tracker.get_slot("place") == place_of_address(tracker.get_slot("address")):
+            # The place was taken from the home address; the matter told now happened elsewhere
+            # in the area ("我在三墩的工地干了半年…"): the story's place is the one.
+            told = resolve_place(updates["facts"])
+            if told.status == "in" and told.subdivision and told.subdivision != tracker.get_slot("place"):
+                updates["place"] = told.subdivision
+                tracker.slots["place"] = told.subdivision
+                dispatcher.utter_message(text=texts.text("place_from_story", place=told.subdivision))
         if updates.get("facts") and not tracker.get_slot("category_guess") and not tracker.get_slot("category"):
             # the matter told after the opening: its likely category is proposed too
             guesses = infer_categories(updates["facts"])

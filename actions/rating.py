@@ -27,7 +27,7 @@ from bot.rules.ratings import DISSATISFIED, RATING_LABELS, parse_rating
 
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
-from actions.common import latest_entity, latest_text, log_tag
+from actions.common import latest_entity, latest_text, log_tag, verified_case
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +82,12 @@ class ActionRateCase(Action):
             dispatcher.utter_message(text=texts.text("rating.unavailable"))
             return []
         open_cases = [c for c in cases if c.get("open")]
+        proven = verified_case(tracker)
         if case_no is None:
             if len(open_cases) == 1 and rating:
                 case_no = open_cases[0]["case_no"]
+            elif not open_cases and proven and rating:
+                case_no = proven[0]  # looked up with its query code in this session
             elif open_cases:
                 for case in open_cases[:MAX_OFFERED]:
                     offer(dispatcher, case)
@@ -104,13 +107,14 @@ class ActionRateCase(Action):
             else:
                 dispatcher.utter_message(text=texts.text("rating.nothing_to_rate"))
             return []
-        return await self.rate(dispatcher, tracker, client, case_no, rating, comment)
+        code = proven[1] if proven and proven[0] == case_no else None
+        return await self.rate(dispatcher, tracker, client, case_no, rating, comment, code)
 
     @staticmethod
     async def rate(dispatcher: CollectingDispatcher, tracker: Tracker, client: BackOfficeClient,
-                   case_no: str, rating: str, comment: str | None) -> list[EventType]:
+                   case_no: str, rating: str, comment: str | None, query_code: str | None = None) -> list[EventType]:
         try:
-            result = await client.rate_case(case_no, rating, comment, tracker.sender_id)
+            result = await client.rate_case(case_no, rating, comment, tracker.sender_id, query_code)
         except BackOfficeError as exc:
             if exc.unavailable:
                 dispatcher.utter_message(text=texts.text("rating.unavailable"))

@@ -17,7 +17,10 @@ from bot.rules.deadlines import local_date
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
 from actions.rating import offer
-from actions.common import is_answer_to, latest_text
+from actions.reception import book, is_being_handled
+from actions.common import (
+    is_answer_to, latest_intent, latest_text, lookup_error_text, set_in_this_session, verified_case, verified_events,
+)
 from actions.filing import filed_events, find_lost_filing
 from actions.intake import make_ask_action, reset_petition
 
@@ -25,34 +28,6 @@ LOOKUP_SLOTS = ("lookup_case_no", "lookup_query_code")
 MAX_FAILURES = 3
 
 LOOKUP_ASK_ACTIONS = [make_ask_action(slot, __name__) for slot in LOOKUP_SLOTS]
-
-
-def session_events(tracker: Tracker) -> list[dict[str, Any]]:
-    """The events of the current session after its start (the slots ``action_session_start``
-    carries over from an earlier session come before its ``action_listen`` and are left out)."""
-    events = list(tracker.events or [])
-    start = 0
-    for i in range(len(events) - 1, -1, -1):
-        if events[i].get("event") == "session_started":
-            start = i + 1
-            break
-    else:
-        return events
-    for i in range(start, len(events)):
-        if events[i].get("event") == "action" and events[i].get("name") == "action_listen":
-            return events[i + 1 :]
-    return []
-
-
-def set_in_this_session(tracker: Tracker, slot: str) -> bool:
-    """The slot holds a value set in this session (not one remembered from an earlier one)."""
-    value = tracker.get_slot(slot)
-    if value is None:
-        return False
-    return any(
-        e.get("event") == "slot" and e.get("name") == slot and e.get("value") == value
-        for e in session_events(tracker)
-    )
 
 
 class ValidateStatusForm(FormValidationAction):
@@ -73,13 +48,19 @@ class ValidateStatusForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         recovered: list[EventType] = []
-        if tracker.get_slot("requested_slot") is None and set_in_this_session(tracker, "submission_key"):
+        starting = tracker.get_slot("requested_slot") is None
+        if starting and tracker.get_slot("reception_day_id") and latest_intent(tracker)[0] != "ask_reception":
+            # A lookup of its own, not the one a reception day's button started: a day chosen
+            # earlier (and the lookup then cancelled) is not booked by surprise.
+            recovered.append(SlotSet("reception_day_id", None))
+            tracker.slots["reception_day_id"] = None
+        if starting and set_in_this_session(tracker, "submission_key"):
             lost = await find_lost_filing(tracker)
             if lost is not None:
                 dispatcher.utter_message(
                     text=texts.text("submit.recovered", case_no=lost["case"]["case_no"], query_code=lost["query_code"])
                 )
-                recovered = reset_petition() + filed_events(lost)
+                recovered += reset_petition() + filed_events(lost)
                 tracker.add_slots(recovered)  # the lookup below then takes this case
         return recovered + await super().run(dispatcher, tracker, domain)
 
@@ -98,6 +79,9 @@ class ValidateStatusForm(FormValidationAction):
                     SlotSet("lookup_case_no", tracker.get_slot("case_no")),
                     SlotSet("lookup_query_code", tracker.get_slot("query_code")),
                 ]
+            proven = verified_case(tracker)
+            if proven:
+                return [SlotSet("lookup_case_no", proven[0]), SlotSet("lookup_query_code", proven[1])]
             return []
         if requested not in LOOKUP_SLOTS or not is_answer_to(tracker, requested):
             return []
@@ -166,26 +150,39 @@ class ActionLookupStatus(Action):
             else:
                 dispatcher.utter_message(text=texts.text("status.incomplete"))
             return reset
+        client = BackOfficeClient.from_settings()
+        day_id = tracker.get_slot("reception_day_id") if set_in_this_session(tracker, "reception_day_id") else None
+        if day_id:
+            reset.append(SlotSet("reception_day_id", None))
         try:
-            status = await BackOfficeClient.from_settings().case_status(case_no, code, tracker.sender_id)
+            status = await client.case_status(case_no, code, tracker.sender_id)
         except BackOfficeError as exc:
-            dispatcher.utter_message(text=self.error_text(exc))
+            dispatcher.utter_message(text=lookup_error_text(exc))
             return reset
         dispatcher.utter_message(text=self.status_text(status))
-        await self.offer_rating(dispatcher, tracker, status.get("case_no"))
-        return reset
+        # The case is proven by its number and query code: kept for this session (a rating or
+        # a reception booking from this chat needs no second proof).
+        proven = verified_events(status["case_no"], code)
+        if not is_being_handled(status):
+            await self.offer_rating(dispatcher, tracker, status)
+            return proven + reset
+        # A case being handled: a reception day chosen before the lookup is booked at once.
+        if day_id:
+            try:
+                return proven + await book(dispatcher, tracker, client, day_id, (status["case_no"], code)) + reset
+            except BackOfficeError:
+                dispatcher.utter_message(text=texts.text("reception.unavailable"))
+        return proven + reset
 
     @staticmethod
-    async def offer_rating(dispatcher: CollectingDispatcher, tracker: Tracker, case_no: str | None) -> None:
-        """A case of this conversation that was answered and not rated yet: the rating is
-        offered again (第二十一条) until it is given or the period ends."""
-        try:
-            cases = await BackOfficeClient.from_settings().ratings_of_conversation(tracker.sender_id)
-        except BackOfficeError:
-            return
-        found = next((c for c in cases if c.get("case_no") == case_no and c.get("open")), None)
-        if found is not None:
-            offer(dispatcher, found)
+    async def offer_rating(dispatcher: CollectingDispatcher, tracker: Tracker, status: dict[str, Any]) -> None:
+        """An answered case not rated yet, within the period: the rating is offered again
+        (第二十一条) until it is given or the period ends — in any chat the case was looked up
+        from with its query code, not only the one it was filed from."""
+        state = status.get("rating") or {}
+        if state.get("open"):
+            offer(dispatcher, {"case_no": status["case_no"], "responsible_unit": status.get("responsible_unit"),
+                               "due": state.get("due")})
 
     @staticmethod
     def status_text(status: dict[str, Any]) -> str:
@@ -242,12 +239,3 @@ class ActionLookupStatus(Action):
             else:
                 lines.append(texts.text(f"status.{kind}_window_pending"))
         return lines
-
-    @staticmethod
-    def error_text(exc: BackOfficeError) -> str:
-        if exc.status == 404:
-            return texts.text("status.not_found")
-        if exc.status == 429:
-            retry = (exc.body or {}).get("retry_after") or 900
-            return texts.text("status.rate_limited", minutes=max(1, round(int(retry) / 60)))
-        return texts.text("status.unavailable")

@@ -25,7 +25,7 @@ from bot.rules.case_numbers import is_case_no, is_query_code
 from bot.rules.deadlines import local_date
 from bot.rules.roles import Permission
 from bot.store import cases as store
-from bot.store import repeats, visibility
+from bot.store import ratings, repeats, visibility
 from bot.store.crypto import Crypto
 from bot.store.models import Case, IdempotencyKey
 from bot.store.ratelimit import Limit
@@ -252,20 +252,19 @@ def _too_many(retry_after: float) -> ApiError:
     )
 
 
-async def case_status(request: web.Request) -> web.Response:
-    """The citizen's lookup: unknown case and wrong code look exactly the same."""
-    code = request.query.get("code", "").strip()
-    if not code:
-        raise ApiError(400, "code_required", "请提供查询码。")
-    case_no = normalize_case_no(request.match_info["case_no"])
+async def proven_case(request: web.Request, case_no: str, code: str) -> Case:
+    """The case whose number and query code the citizen gave, for every path that takes
+    them (status lookup, rating, reception booking from another device). Unknown case and
+    wrong code look exactly the same (404); failed attempts are rate limited (429).
+
+    Each attempt is counted first (atomically), so parallel guesses cannot slip past the
+    limit, and given back when the code is right: only failed attempts use up the window.
+    In order: the requester (all cases), the requester on this case, all requesters on this
+    case. A requester refused at one step adds nothing to the next, so one requester adds
+    at most ``per_case`` failures to the case's total and cannot lock the citizen out."""
+    case_no = normalize_case_no(case_no)
     requester = await requester_key(request)
     limiter, limits = request.app[LIMITER], request.app[STATUS_LIMITS]
-
-    # Count the attempt first (atomic), so parallel guesses cannot slip past the limit, and
-    # give it back when the lookup succeeds: only failed lookups use up the window. In order:
-    # the requester (all cases), the requester on this case, all requesters on this case. A
-    # requester refused at one step adds nothing to the next, so one requester adds at most
-    # ``per_case`` failures to the case's total and cannot lock the citizen out of their case.
     well_formed = bool(is_case_no(case_no))
     case_key = case_no if well_formed else "malformed"  # bounded number of counters
     per_case_total = Limit(
@@ -283,19 +282,31 @@ async def case_status(request: web.Request) -> web.Response:
         state = await limiter.hit(limit, key)
         counted.append((limit, key))
         if state.count > limit.max_hits:
-            log.info("status lookup rate limited (case %s, %s)", case_key, limit.name)
+            log.info("query code check rate limited (case %s, %s)", case_key, limit.name)
             raise _too_many(state.reset_in)
 
     crypto = request.app[CRYPTO]
     async with request.app[SESSIONMAKER]() as session:
         case = await store.get_case(session, case_no) if well_formed else None
     valid_code = is_query_code(code)
-    if not store.query_code_matches(crypto, case if valid_code else None, code):
-        log.info("status lookup failed (case %s)", case_no if case is not None else "?")
+    if not store.query_code_matches(crypto, case if valid_code else None, code) or case is None:
+        log.info("query code check failed (case %s)", case_no if case is not None else "?")
         raise ApiError(404, "not_found", STATUS_NOT_FOUND)
     for limit, key in counted:
         await limiter.release(limit, key)
-    return json_response(status_json(case))
+    return case
+
+
+async def case_status(request: web.Request) -> web.Response:
+    """The citizen's lookup: unknown case and wrong code look exactly the same."""
+    code = request.query.get("code", "").strip()
+    if not code:
+        raise ApiError(400, "code_required", "请提供查询码。")
+    case = await proven_case(request, request.match_info["case_no"], code)
+    body = status_json(case)
+    async with request.app[SESSIONMAKER]() as session:
+        body["rating"] = await ratings.rating_state(session, case, local_date(request.app[CLOCK]()))
+    return json_response(body)
 
 
 async def stats(request: web.Request) -> web.Response:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from bot.api.cases import normalize_case_no, proven_case
 from bot.api.common import API_PREFIX, read_json_object
-from bot.rules.case_numbers import is_query_code
 from bot.rules.deadlines import local_date
 from bot.rules.ratings import RATING_LABELS, rating_label
 from bot.rules.roles import Permission, Principal
 from bot.store import cases as store_cases
 from bot.store import ratings as store
 from bot.web.errors import ApiError, json_response
-from bot.web.keys import CLOCK, CRYPTO, SESSIONMAKER
+from bot.web.keys import CLOCK, SESSIONMAKER
 from bot.web.routes import add
 
 NOT_FOUND = "未找到可以评价的信访件。"
@@ -59,11 +59,17 @@ async def rate_case(request: web.Request, principal: Principal) -> web.Response:
     conversation_id = str(body.get("conversation_id") or "")
     code = str(body.get("query_code") or "")
     now = request.app[CLOCK]()
+    case_no = normalize_case_no(request.match_info["case_no"])
     async with request.app[SESSIONMAKER]() as session:
-        case = await store_cases.get_case(session, request.match_info["case_no"].strip().upper())
-        own = case is not None and case.conversation_id == conversation_id
-        proved = bool(code) and is_query_code(code) and store_cases.query_code_matches(request.app[CRYPTO], case, code)
-        if case is None or not (own or proved):
+        case = await store_cases.get_case(session, case_no)
+    own = case is not None and bool(conversation_id) and case.conversation_id == conversation_id
+    if not own:
+        if not code:
+            raise ApiError(404, "not_found", NOT_FOUND)
+        await proven_case(request, case_no, code)  # 404 or 429, rate limited like the lookup
+    async with request.app[SESSIONMAKER]() as session:
+        case = await store_cases.get_case(session, case_no)
+        if case is None:
             raise ApiError(404, "not_found", NOT_FOUND)
         existing = await store.rating_of(session, case.id)
         if existing is not None:

@@ -4,7 +4,11 @@
   the case of this conversation that may be booked (still being handled), and the days it is
   booked on already.
 - ``POST /reception-days/{day_id}/bookings`` — ``{"conversation_id", "channel"}``: books that
-  case (201); 404 no such day or no case to book, 409 ``full`` or ``duplicate``.
+  case (201); or ``{"conversation_id", "channel", "case_no", "query_code"}`` from another chat
+  or device: books the case whose number and query code the citizen gave (checked and rate
+  limited as the status lookup; the reminder goes to this conversation). 404 no such day, no
+  case to book or a wrong code; 409 ``full`` or ``duplicate``; 422 ``closed`` (the case is no
+  longer being handled); 429 too many wrong codes.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import select
 
+from bot.api.cases import proven_case
 from bot.api.common import API_PREFIX, read_json_object
 from bot.rules.deadlines import local_date
 from bot.rules.reception import LISTED_DAYS
@@ -25,6 +30,7 @@ from bot.web.keys import CLOCK, SESSIONMAKER
 from bot.web.routes import add
 
 NO_CASE = "您在这里还没有正在办理中的信访件。预约领导接访需要先登记信访事项，登记后会得到信访件编号。"
+CLOSED = "信访件{case_no}已经办结或不再办理，不能预约领导接访。对处理意见不服的，可以依法请求复查、复核；有新的情况，可以重新反映。"
 
 
 def day_json(view: store.DayView) -> dict[str, Any]:
@@ -56,9 +62,18 @@ async def book_day(request: web.Request, principal: Principal) -> web.Response:
     body = await read_json_object(request)
     conversation_id = str(body.get("conversation_id") or "").strip()
     channel = str(body.get("channel") or "web")[:32]
+    case_no, code = str(body.get("case_no") or "").strip(), str(body.get("query_code") or "").strip()
+    if case_no and not code:
+        raise ApiError(400, "code_required", "请提供查询码。")
+    proven = await proven_case(request, case_no, code) if case_no else None
     now = request.app[CLOCK]()
     async with request.app[SESSIONMAKER]() as session:
-        case = await store.bookable_case(session, conversation_id) if conversation_id else None
+        if proven is not None:
+            case = await store.bookable_case_by_id(session, proven.id)
+            if case is None:
+                raise ApiError(422, "closed", CLOSED.format(case_no=proven.case_no))
+        else:
+            case = await store.bookable_case(session, conversation_id) if conversation_id else None
         if case is None:
             raise ApiError(404, "no_case", NO_CASE)
         try:

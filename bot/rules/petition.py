@@ -299,9 +299,10 @@ def _after_marker(text: str, start: int) -> str | None:
 
 
 def _trailing_clause(text: str) -> str | None:
-    """"地址错了，文三路100号" -> the clause after the one that says something is wrong."""
+    """"地址错了，文三路100号", "不是文新，公司在西溪那边" -> the clause after the one that says
+    something is wrong."""
     clauses = [c.strip(_VALUE_TRIM) for c in re.split(r"[,;，；。]", text) if c.strip()]
-    if len(clauses) < 2 or not re.search(r"错|改|不对|更正|修改", clauses[0]):
+    if len(clauses) < 2 or not re.search(r"错|改|不对|更正|修改|不是|不在", clauses[0]):
         return None
     last = clauses[-1]
     polite = re.search(r"麻烦|谢谢|好吗|可以吗|行吗|帮我|请|一下|错|改", last)

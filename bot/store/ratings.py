@@ -9,6 +9,7 @@ page shows it read-only. Retention clears the comment with the rest of the perso
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -123,3 +124,19 @@ async def ratings_of_conversation(
         rating = await rating_of(session, case.id)
         out.append((case, rating, is_open(case, rating, today)))
     return out
+
+
+async def rating_state(session: AsyncSession, case: Case, today: date) -> dict[str, Any] | None:
+    """The rating part of the citizen's status lookup: ``None`` before the case is answered;
+    else the rating given (label or ``None``), whether it can be rated today and until when —
+    so a lookup from another chat or device offers the rating too (第二十一条)."""
+    if not is_answered(case):
+        return None
+    rating = await rating_of(session, case.id)
+    due = rating_due(case)
+    return {
+        "rating": rating_label(rating.rating) if rating else None,
+        "open": is_open(case, rating, today),
+        "due": due.isoformat() if due else None,
+    }
+

@@ -132,6 +132,13 @@ async def bookable_case(session: AsyncSession, conversation_id: str) -> Case | N
     )
 
 
+async def bookable_case_by_id(session: AsyncSession, case_id: int) -> Case | None:
+    """The case, if it is still being handled (a booking made with its number and query code)."""
+    return await session.scalar(
+        select(Case).where(Case.id == case_id, Case.anonymised_at.is_(None), Case.status.in_(OPEN_STATUSES))
+    )
+
+
 async def book(
     session: AsyncSession, *, day_id: int, case: Case, conversation_id: str, channel: str,
     now: datetime, today: date,

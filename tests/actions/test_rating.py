@@ -147,3 +147,47 @@ async def test_no_invitation_before_the_reply_is_delivered(backoffice, clock, ra
     assert await fetch_rows(raw_engine, "SELECT id FROM notifications WHERE kind = 'rating_request'") == []
     async with raw_engine.begin() as conn:
         assert (await conn.execute(text("SELECT status FROM cases"))).scalar_one() == "closed"
+
+
+async def test_a_lookup_from_another_device_offers_the_rating_and_takes_it(backoffice, raw_engine, domain, dispatcher, clock):  # noqa: F811
+    """Filed at home, answered, looked up on a phone with the number and query code: the
+    phone's chat is offered the rating and can give it; a third chat without the code cannot."""
+    from actions.status import ActionLookupStatus
+    from tests.actions.test_reception import lookup_tracker, slot_events, with_slots
+
+    clock.now = CLOSED_ON - timedelta(days=10)
+    filed = await create_case(backoffice, None)
+    case_no, code = filed["case"]["case_no"], filed["query_code"]
+    clock.now = CLOSED_ON
+    await close_case(backoffice.server.app, case_no, CLOSED_ON, CLOSED_ON.date())
+
+    clock.now = CLOSED_ON + timedelta(days=2)
+    events = await ActionLookupStatus().run(dispatcher, lookup_tracker(domain, "citizen-phone", case_no, code, None), domain)
+    reply = texts_of(dispatcher)
+    assert f"信访件 {case_no} 的办理情况" in reply and "您可以对办理情况作出评价" in reply
+    assert "请在2026年12月2日前评价" in reply
+    assert list(buttons_of(dispatcher)) == ["满意", "基本满意", "不满意"]
+    assert slot_events(events)["verified_case_no"] == case_no
+
+    press = f'/ask_rating{{"case_no": "{case_no}", "rating": "satisfied"}}'
+    entities = [{"entity": "case_no", "value": case_no}, {"entity": "rating", "value": "satisfied"}]
+    # A third chat pressing the same payload, with no code proven: refused, nothing stored.
+    dispatcher.messages.clear()
+    stranger = make_tracker(domain, text=press, intent="ask_rating", active_loop=None, sender="citizen-stranger",
+                            entities=entities)
+    await ActionRateCase().run(dispatcher, stranger, domain)
+    assert "未找到可以评价的信访件" in texts_of(dispatcher)
+    assert await fetch_rows(raw_engine, "SELECT id FROM case_ratings") == []
+
+    dispatcher.messages.clear()
+    phone = with_slots(make_tracker(domain, text=press, intent="ask_rating", active_loop=None, sender="citizen-phone",
+                                    entities=entities), verified_case_no=case_no, verified_query_code=code)
+    await ActionRateCase().run(dispatcher, phone, domain)
+    assert "评价已记录：满意" in texts_of(dispatcher)
+    rows = await fetch_rows(raw_engine, "SELECT rating, conversation_id FROM case_ratings")
+    assert rows == [{"rating": "satisfied", "conversation_id": "citizen-phone"}]
+
+    # Looked up again: the rating given is not offered any more.
+    dispatcher.messages.clear()
+    await ActionLookupStatus().run(dispatcher, lookup_tracker(domain, "citizen-phone", case_no, code, None), domain)
+    assert buttons_of(dispatcher) == {} and "作出评价" not in texts_of(dispatcher)

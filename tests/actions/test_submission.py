@@ -139,7 +139,10 @@ async def test_status_lookup_shows_status_unit_and_next_deadline(backoffice, dom
     assert "告知是否受理" not in reply  # the 2005 wording
     assert "书面告知您接收情况以及处理途径和程序" in reply
     assert "第二十二条" in reply and "第二十三条" in reply and "第三十四条" in reply
-    assert slots == {"lookup_case_no": None, "lookup_query_code": None, "failed_attempts": None}
+    # The lookup's slots are cleared; the case, proven by its code and being handled, is kept
+    # for this session (a reception day can be booked for it without asking again).
+    assert slots == {"lookup_case_no": None, "lookup_query_code": None, "failed_attempts": None,
+                     "verified_case_no": case_no, "verified_query_code": code}
 
 
 async def test_a_wrong_code_reveals_nothing_and_is_rate_limited(backoffice, domain, dispatcher):

@@ -3,7 +3,9 @@ late, a number given after all, a refusal while the notice is asked, a vague ope
 
 from __future__ import annotations
 
-from actions.intake import ActionAskSummaryConfirmed, ActionStartIntake, ValidatePetitionForm, is_vague_opener
+import pytest
+
+from actions.intake import ActionAskSummaryConfirmed, ActionStartIntake, ValidatePetitionForm, is_vague_opener, place_of_address
 from bot.rules.fields import NOT_APPLICABLE, NOT_PROVIDED
 from tests.actions.conftest import make_tracker, slot_events, texts_of
 from tests.actions.test_intake_form import FILLED
@@ -106,3 +108,19 @@ def test_corrections_in_natural_words_find_their_field():
         "address", "西湖区古荡街道申花路500号2幢1单元1103室")
     field, value = correction_target("哦不对，站台不在留下，是在转塘那边，我搞错了", None)
     assert field == "place" and "转塘" in value
+
+
+@pytest.mark.parametrize(
+    ("address", "place"),
+    [
+        ("西湖区文新街道竞舟路66号", "文新街道"),
+        ("转塘街道某某村35号", "转塘街道"),
+        ("西湖区文新街道三墩路8号", "文新街道"),  # the road's name is not the place
+        ("西湖区三墩路8号", None),  # only a road named after a 镇: asked
+        ("我住在翠苑一区12幢402", None),  # a 小区's name: asked
+        ("西湖区文心街道三墩路某某小区4幢", None),  # misspelt: asked
+        ("余杭区良渚街道某某路1号", None),  # outside the area: asked (and explained)
+    ],
+)
+def test_the_place_taken_from_an_address_only_when_named_in_full(address, place):
+    assert place_of_address(address) == place

@@ -111,7 +111,12 @@ async def test_several_answers_in_one_message_fill_every_open_question(domain, d
     assert slots["petitioner_name"] == "李秀兰"
     assert slots["phone"] == "13812345678"
     assert slots["address"] == "古荡街道古墩路88号2幢"
-    assert texts_of(dispatcher) == "已记下：联系电话「13812345678」、住址「古荡街道古墩路88号2幢」。"
+    # the address names its 街道 in full: the place is taken from it, said in its own line
+    assert slots["place"] == "古荡街道"
+    assert texts_of(dispatcher) == (
+        "已记下：联系电话「13812345678」、住址「古荡街道古墩路88号2幢」。\n"
+        "事情发生地先按您的住址记为「古荡街道」；如果事情发生在别的街道或镇，请告诉我，比如「不对，是在转塘街道」。"
+    )
 
 
 async def test_an_answer_to_another_question_is_taken_and_the_question_stays_open(domain, dispatcher):
@@ -261,7 +266,23 @@ async def test_the_name_is_what_is_left_of_a_message_of_several_answers(domain, 
     assert slots["petitioner_name"] == "陈志明" and slots["phone"] == "13705718826"
     assert slots["address"] == "西湖区翠苑街道文一路75号"
     assert slots["pending_answers"] == {"id_number": "330106199003071236"}
-    assert "place" not in slots  # where the citizen lives is not where the problem arose
+    # Where the citizen lives is taken as where the matter arose only with the citizen told so
+    # (and the summary confirms it); a story told later that names another place wins.
+    assert slots["place"] == "翠苑街道" and "先按您的住址记为「翠苑街道」" in texts_of(dispatcher)
+
+
+async def test_a_story_told_after_the_address_moves_the_place_there(domain, dispatcher):
+    filled = {"pi_consent": True, "petitioner_name": "陈志明", "address": "西湖区翠苑街道文一路75号",
+              "place": "翠苑街道", "phone": "13705718826"}
+    slots = await run_form(domain, dispatcher, text="我在三墩镇的工地干了半年，包工头一直拖着工钱不给",
+                           requested_slot="facts", slots=filled)
+    assert slots["place"] == "三墩镇"
+    assert "事情发生地改记为「三墩镇」" in texts_of(dispatcher)
+    # A place the citizen chose is never moved by the story.
+    dispatcher.messages.clear()
+    slots = await run_form(domain, dispatcher, text="我在三墩镇的工地干了半年，包工头一直拖着工钱不给",
+                           requested_slot="facts", slots={**filled, "place": "文新街道"})
+    assert "place" not in slots
 
 
 async def test_a_hesitant_no_to_the_id_number_is_a_no(domain, dispatcher):

@@ -42,6 +42,7 @@ async def test_right_code_shows_status_without_personal_data(client):
             "date": case["deadlines"]["acceptance_notice_due"],
         },
         "deadlines": case["deadlines"],
+        "rating": None,  # not answered yet: nothing to rate
     }
     # Spaces, dashes and lower case in the case number are tolerated.
     loose = f"xf-{case['case_no'][2:6]} {case['case_no'][6:]}"
@@ -147,3 +148,40 @@ async def test_requester_is_limited_across_case_numbers(make_client, make_settin
     # A wrong token is refused rather than treated as anonymous.
     response = await lookup(client, case_no, code, headers={**auth("wrong"), "X-Requester": "eve"})
     assert response.status == 401
+
+
+async def test_wrong_codes_through_a_reception_booking_count_with_the_lookups(limited_client):
+    """A reception day booked with a case number and query code (from another device) checks
+    the code exactly as the lookup does: the same 404, and the same limit on failures."""
+    from datetime import date, datetime, timedelta, timezone
+
+    from bot.store import reception
+    from bot.web.keys import SESSIONMAKER
+
+    client = limited_client
+    created = await create_case(client)
+    case_no, code = created["case"]["case_no"], created["query_code"]
+    today = date.today()
+    async with client.server.app[SESSIONMAKER]() as session:
+        day = await reception.publish_day(session, leader="区长 王某", day=today + timedelta(days=5), start="09:00",
+                                          end="11:00", place="区信访接待中心", topics=None, capacity=3, actor="officer",
+                                          now=datetime.now(timezone.utc), today=today)
+        await session.commit()
+        day_id = day.id
+
+    async def book(number: str, query_code: str):
+        return await client.post(f"/api/v1/reception-days/{day_id}/bookings", headers=auth(),
+                                 json={"conversation_id": "phone-1", "channel": "web",
+                                       "case_no": number, "query_code": query_code})
+
+    for _ in range(5):
+        response = await book(case_no, wrong(code))
+        assert response.status == 404 and await response.json() == NOT_FOUND
+    assert (await lookup(client, case_no, code)).status == 429  # the lookup is locked too
+    assert (await book(case_no, code)).status == 429
+
+    other = await create_case(client)
+    response = await book(other["case"]["case_no"].lower(), other["query_code"])
+    assert response.status == 201, await response.text()
+    assert (await response.json())["case_no"] == other["case"]["case_no"]
+    assert (await book(other["case"]["case_no"], "")).status == 400

@@ -5,13 +5,15 @@ A case is handled to the end in the console (受理 → 交办 → 书面答复 
 办结) → the citizen's chat receives the invitation to rate with its three buttons → the
 citizen rates 不满意 and is told the 复查 path (第三十五条) → the unit's 群众满意率 on the
 statistics page goes from "—" to 0.0% → a reception day is published in the console, the
-citizen asks for it and books it from the chat, the booking shows on the day's page → the
+citizen books it from another device with the case number and query code, the booking
+shows on the day's page → the
 monthly report is downloaded and opens as a Word document.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -21,6 +23,7 @@ from bot.rules.deadlines import local_date
 from bot.store.assessment import INDICATORS
 from tests.browser.conftest import Browser, bot_events
 from tests.browser.test_console_workflow import act, file_petition, wait_for_bot_text
+from tests.support.chat import Chat
 from tests.support.stack import Stack, button_payloads
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -83,10 +86,22 @@ def test_rate_assess_book_and_report(console_stack: Stack, tab: Browser, tmp_pat
     assert "已发布领导接访日" in tab.flash()
     day_url = page.url.split("?")[0]
     chat2.expect("领导接访日是哪天", "区长 王某", "第二十条", f"信访件 {case2} 正在办理中")
-    title = next(t for t in button_payloads(chat2.last) if t.startswith("预约"))
-    chat2.click(title, f"已为信访件 {case2} 预约领导接访", "西湖区信访接待中心一楼")
+    # Booked from another device: a new conversation proves the case with its number and
+    # query code (asked for after the day is chosen; a wrong code first is refused).
+    code2 = re.search(r"查询码：(\d{6})", chat2.turns[-2][1]).group(1)
+    phone = Chat(stack, "phone")
+    phone.expect("我想见见区领导，怎么约", "区长 王某", "信访件编号和查询码")
+    title = next(t for t in button_payloads(phone.last) if t.startswith("预约"))
+    phone.click(title, "需要先核实您已登记的信访件", "编号")
+    phone.expect(case2, "查询码")
+    phone.expect(f"{(int(code2) + 1) % 1000000:06d}", "未找到对应的信访件")
+    phone.expect("领导接访日", "区长 王某")
+    phone.click(title, "需要先核实")
+    phone.expect(f"编号是{case2}，查询码{code2}", f"信访件 {case2} 的办理情况",
+                 f"已为信访件 {case2} 预约领导接访", "西湖区信访接待中心一楼")
     page.goto(day_url)
-    assert page.locator(f'#reception-bookings tr.booking[data-case-no="{case2}"]').count() == 1
+    booking = page.locator(f'#reception-bookings tr.booking[data-case-no="{case2}"]')
+    assert booking.count() == 1
     tab.screenshot("reception-day-booked")
 
     # The month's 信访形势分析 downloads as a Word document.

@@ -199,8 +199,8 @@ def test_a_reload_on_a_phone_continues_the_same_conversation(phone: ChatPage) ->
 
     phone.say("11010519491231002X", "手机号码")  # the assistant remembers where we were
     phone.say("13712345678", "住址")
-    phone.say("西湖区翠苑街道文二路1号", "哪个街道或镇")
-    phone.say("翠苑", "城乡建设")
+    shown = phone.say("西湖区翠苑街道文二路1号", "城乡建设")
+    assert "先按您的住址记为「翠苑街道」" in shown  # the place taken from the address, said
     # the other side was named in the opening ("投诉小区物业"): not asked again
     phone.click("是的，城乡建设", "诉求")
     phone.say("要求物业按规定标准收取车位管理费", "第一次反映")
