@@ -24,8 +24,8 @@ from bot.rules.numbers import GROUP_MIN  # 集体访: five or more people (repor
 from bot.rules.workflow import OPEN_STATUSES
 from bot.store import assessment
 from bot.store.crypto import Crypto
-from bot.rules.statuses import CASE_STATUS_LABELS
-from bot.store.models import Case
+from bot.rules.statuses import CASE_STATUS_LABELS, CLOSED
+from bot.store.models import Case, CaseEvent
 from bot.store.due import next_due_column
 from bot.store.repeats import is_repeat_condition
 
@@ -252,6 +252,21 @@ def _pct(numerator: int, denominator: int) -> str:
     return f"{100.0 * numerator / denominator:.1f}%" if denominator else "—"
 
 
+def status_on(status: str, day: date) -> Any:
+    """Condition: the case's status at the end of ``day`` (local) was ``status``, read from its
+    history (``case_events``: the last status change up to that day), so a case closed in the
+    month and reopened for 复查 later still counts as 办结 in that month's figures."""
+    latest = (
+        select(CaseEvent.case_id, func.max(CaseEvent.id).label("event_id"))
+        .where(CaseEvent.at < day_start(day + timedelta(days=1)), CaseEvent.to_status.is_not(None))
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    return Case.id.in_(
+        select(latest.c.case_id).join(CaseEvent, CaseEvent.id == latest.c.event_id).where(CaseEvent.to_status == status)
+    )
+
+
 async def period_report(
     session: AsyncSession, start: date, end: date, *, today: date, due_soon_days: int,
     scope: Sequence[Any] = (),
@@ -281,8 +296,9 @@ async def period_report(
     litigation = await count(Case.litigation.is_(True))
     overdue = await count(due < today)
     due_soon = await count(due.between(today, today + timedelta(days=due_soon_days)))
-    not_accepted = await count(Case.not_accepted_at.is_not(None))
-    closed = await count(Case.status == "closed")
+    # As of ``today`` (the report day of a past month), not as the cases stand now.
+    not_accepted = await count(Case.not_accepted_at < day_start(today + timedelta(days=1)))
+    closed = await count(status_on(CLOSED, today))
     read = await count(Case.first_read_at.is_not(None))
     assigned_or_referred = await count(
         or_(Case.assigned_at.is_not(None), Case.not_accepted_at.is_not(None))

@@ -179,3 +179,20 @@ def test_the_command_refuses_a_bad_month_without_a_traceback(month, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "Traceback" not in err
     assert ("月份格式不正确" in err and "expected YYYY-MM" in err) or "尚未开始" in err
+
+
+async def test_a_past_months_figures_are_those_of_its_last_day(server, anonymous, staff, clock, console_settings,
+                                                               tmp_path, raw_engine):
+    """已办结 and 不予受理 in the summary are counted as the cases stood on the month's last day
+    (from their history), not as they stand when the report is made."""
+    officer, cases = await seed_october(server, anonymous, staff, clock)
+    # b (replied in October) is closed in December: not 办结 in October's report.
+    clock.now = at("2026-12-11")
+    status, page = await officer.act(cases["b"], "close")
+    assert status == 303, page[:2000]
+    assert await scalar(raw_engine, "SELECT COUNT(*) FROM cases WHERE status = 'closed'") == 2
+
+    out = tmp_path / "october.docx"
+    await write_monthly_report(console_settings(), "2026-10", str(out), today=date(2026, 12, 11))
+    body = texts(Document(str(out)))
+    assert "截至2026年10月31日，本月登记的信访事项已办结1件，不予受理并告知1件。" in body
