@@ -24,7 +24,9 @@ MODEL_CONFIG ?= config.yml
 MODEL = $(shell $(PY310) scripts/model.py path --config $(MODEL_CONFIG))
 MODEL_NAME = $(shell $(PY310) scripts/model.py name --config $(MODEL_CONFIG))
 
-PYTEST_ARGS ?=
+# Two pytest processes (pytest-xdist), each taking whole test files: the suite mostly waits on
+# stacks starting one core at a time, so two halve its time on a 2-core machine.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 # Production profile (README "Running in production"): the env file scripts/prod.py reads.
 # The default one is written with fresh secrets on first use; PROD_ENV_FILE= uses the

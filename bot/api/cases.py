@@ -151,6 +151,8 @@ async def create_case(request: web.Request) -> web.Response:
 
     async with request.app[SESSIONMAKER]() as session:
         found = await store.find_by_idempotency_key(session, key)
+        if found is None:
+            found = await store.find_same_filing(session, fingerprint, request.app[CLOCK]())
         if found is not None:
             return await replay(session, crypto, found, fingerprint)
         intake = validate_case_request(body)

@@ -7,7 +7,7 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -266,6 +266,28 @@ async def file_petition(
         fingerprint=fingerprint, actor=actor, earlier=earlier,
     )
     return Filing(repeats.REPEAT if earlier else repeats.CREATED, case, query_code, earlier)
+
+
+SAME_FILING_WINDOW = timedelta(minutes=30)
+"""The same body sent again under another key within this time is the same filing."""
+
+
+async def find_same_filing(
+    session: AsyncSession, fingerprint: str, now: datetime
+) -> tuple[IdempotencyKey, Case] | None:
+    """A filing of exactly this request (the fingerprint covers the conversation and every
+    answer) made in the last ``SAME_FILING_WINDOW``: a confirmation resent after the chat lost
+    its first answer, whose key changed because the day did (midnight between the two)."""
+    row = (
+        await session.execute(
+            select(IdempotencyKey, Case)
+            .join(Case, Case.id == IdempotencyKey.case_id)
+            .where(IdempotencyKey.fingerprint == fingerprint, IdempotencyKey.created_at >= now - SAME_FILING_WINDOW)
+            .order_by(IdempotencyKey.created_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 async def find_by_idempotency_key(

@@ -193,7 +193,9 @@ class IdempotencyKey(Base):
     __tablename__ = "idempotency_keys"
 
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
-    fingerprint: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the request body (which names the conversation): the same petition sent again
+    # under another key (the day in the chat's key changed at midnight) is found by it.
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     # What the request did (bot/store/repeats.py OUTCOMES): a new case, or material added to
     # a matter still being handled; a replay answers the same.
     outcome: Mapped[str] = mapped_column(String(16), default="created", server_default="created")

@@ -315,6 +315,28 @@ async def test_replay_returns_the_first_result(client, raw_engine):
     assert await count_rows(raw_engine, "cases") == 1
 
 
+async def test_the_same_petition_resent_under_a_new_key_soon_after_is_the_same_filing(client, clock, raw_engine):
+    """The chat's key names the day: a confirmation resent just after midnight (the first
+    answer lost with a replica) comes with another key. The identical request from the same
+    conversation within 30 minutes gets the first case and its query code, not a second case
+    or a "same matter" answer; later, it is a petition of its own again (a repeat)."""
+    clock.now = datetime(2026, 11, 30, 15, 59, 50, tzinfo=timezone.utc)  # 23:59:50 in Hangzhou
+    body = case_body()
+    first = await (await post_case(client, body, key=uuid.uuid4().hex)).json()
+    clock.now += timedelta(seconds=20)  # the next day in Hangzhou
+    again = await post_case(client, body, key=uuid.uuid4().hex)
+    assert again.status == 200 and again.headers["Idempotent-Replayed"] == "true"
+    assert await again.json() == first
+    assert await count_rows(raw_engine, "cases") == 1
+    # The same answers from another conversation are another request: the same person's
+    # same matter, still being handled, gets the material added (第十九条), not a replay.
+    other = await post_case(client, {**body, "conversation_id": "another-chat"}, key=uuid.uuid4().hex)
+    assert "Idempotent-Replayed" not in other.headers and (await other.json())["outcome"] == "added_to_case"
+    clock.now += timedelta(minutes=31)
+    later = await (await post_case(client, body, key=uuid.uuid4().hex)).json()
+    assert later["outcome"] == "added_to_case" and later["query_code"] is None
+
+
 async def test_concurrent_identical_posts_create_exactly_one_case(client, raw_engine):
     key = uuid.uuid4().hex
     body = case_body()
