@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 from bot.rules.case_numbers import find_case_no, find_query_code
 from bot.rules.cn_dates import cn_date
 from bot.rules.workflow import OPEN_STATUSES
-from bot.rules.reception import MAX_REPRESENTATIVES, WHAT_TO_BRING
+from bot.rules.reception import MAX_REPRESENTATIVES, NOT_BEING_HANDLED, WHAT_TO_BRING
 
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
@@ -99,8 +99,8 @@ class ActionReceptionDays(Action):
             dispatcher.utter_message(text=lookup_error_text(exc))
             return []
         if not is_being_handled(status):
-            dispatcher.utter_message(text=texts.text("reception.not_open", case_no=status["case_no"],
-                                                     status_label=status.get("status_label") or ""))
+            dispatcher.utter_message(text=NOT_BEING_HANDLED.format(case_no=status["case_no"],
+                                                                   status_label=status.get("status_label") or ""))
             return []
         return verified_events(status["case_no"], code)
 

@@ -62,13 +62,11 @@ async def rate_case(request: web.Request, principal: Principal) -> web.Response:
     case_no = normalize_case_no(request.match_info["case_no"])
     async with request.app[SESSIONMAKER]() as session:
         case = await store_cases.get_case(session, case_no)
-    own = case is not None and bool(conversation_id) and case.conversation_id == conversation_id
-    if not own:
-        if not code:
-            raise ApiError(404, "not_found", NOT_FOUND)
-        await proven_case(request, case_no, code)  # 404 or 429, rate limited like the lookup
-    async with request.app[SESSIONMAKER]() as session:
-        case = await store_cases.get_case(session, case_no)
+        own = case is not None and bool(conversation_id) and case.conversation_id == conversation_id
+        if not own:
+            if not code:
+                raise ApiError(404, "not_found", NOT_FOUND)
+            await proven_case(request, case_no, code)  # 404 or 429, rate limited like the lookup
         if case is None:
             raise ApiError(404, "not_found", NOT_FOUND)
         existing = await store.rating_of(session, case.id)

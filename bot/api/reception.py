@@ -21,7 +21,8 @@ from sqlalchemy import select
 from bot.api.cases import proven_case
 from bot.api.common import API_PREFIX, read_json_object
 from bot.rules.deadlines import local_date
-from bot.rules.reception import LISTED_DAYS
+from bot.rules.reception import LISTED_DAYS, NOT_BEING_HANDLED
+from bot.rules.statuses import CASE_STATUS_LABELS
 from bot.rules.roles import Permission, Principal
 from bot.store import reception as store
 from bot.store.models import ReceptionBooking, ReceptionDay
@@ -30,7 +31,6 @@ from bot.web.keys import CLOCK, SESSIONMAKER
 from bot.web.routes import add
 
 NO_CASE = "您在这里还没有正在办理中的信访件。预约领导接访需要先登记信访事项，登记后会得到信访件编号。"
-CLOSED = "信访件{case_no}已经办结或不再办理，不能预约领导接访。对处理意见不服的，可以依法请求复查、复核；有新的情况，可以重新反映。"
 
 
 def day_json(view: store.DayView) -> dict[str, Any]:
@@ -71,7 +71,8 @@ async def book_day(request: web.Request, principal: Principal) -> web.Response:
         if proven is not None:
             case = await store.bookable_case_by_id(session, proven.id)
             if case is None:
-                raise ApiError(422, "closed", CLOSED.format(case_no=proven.case_no))
+                raise ApiError(422, "closed", NOT_BEING_HANDLED.format(
+                    case_no=proven.case_no, status_label=CASE_STATUS_LABELS.get(proven.status, proven.status)))
         else:
             case = await store.bookable_case(session, conversation_id) if conversation_id else None
         if case is None:

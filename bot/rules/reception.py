@@ -32,3 +32,9 @@ WHAT_TO_BRING = "本人有效身份证件、信访件编号，以及与反映事
 def representatives_for(group_size: int | None) -> int:
     """People a booking admits: the petitioner, or at most five representatives of a group."""
     return max(1, min(int(group_size or 1), MAX_REPRESENTATIVES))
+
+# A case that is no longer being handled cannot be booked (the back office's refusal and the
+# chat's answer to a case proven with its query code).
+NOT_BEING_HANDLED = ("信访件 {case_no} 目前的状态是「{status_label}」，不在办理中，不能预约领导接访。"
+                     "对处理意见不服的，可以依法请求复查、复核；有新的情况，可以重新反映。")
+
