@@ -90,7 +90,7 @@ def _unclear(slot: str, text_key: str = "validation.unclear_yes_no") -> AnswerOu
 
 def check_pi_consent(raw: Any, slots: Mapping[str, Any]) -> AnswerOutcome:
     value = _as_bool(raw)
-    if value is None:  # the form asks again, in one short sentence (ActionAskPiConsent)
+    if value is None:  # the form asks again, in one short sentence (AskPiConsent in actions/intake.py)
         return AnswerOutcome(False)
     if value:
         return AnswerOutcome(True, {"pi_consent": True})

@@ -53,7 +53,7 @@ class ActionCorrectField(Action):
     ) -> list[EventType]:
         field, value = correction_target(latest_text(tracker), latest_entity(tracker, "field"))
         if field not in BY_SLOT or not BY_SLOT[field].correctable:
-            # The next question becomes "which field?" (see AskSlotAction).
+            # The next question becomes "which field?" (see SlotQuestion in actions/intake.py).
             return [SlotSet("awaiting_field_choice", True)]
         events: list[EventType] = [SlotSet("summary_confirmed", None)]
         if field in REPEAT_GROUP:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
 from typing import Any, Mapping
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -35,6 +34,7 @@ from actions.common import (
     refuses_registration,
     yes_no_from_message,
 )
+from actions.asking import AskingFormValidationAction, Question
 from actions.safety import safety_first
 from actions.summary import render_summary
 from actions.understanding import (
@@ -218,22 +218,27 @@ def place_of_address(address: Any) -> str | None:
     return named[0] if len(named) == 1 else None
 
 
-class ValidatePetitionForm(FormValidationAction):
-    """Extracts and checks every answer of ``petition_form``.
+class ValidatePetitionForm(AskingFormValidationAction):
+    """Extracts and checks every answer of ``petition_form``, then asks its next question.
 
     An answer is taken only when it answers the question asked (see ``is_answer_to``);
     a failed check explains what was wrong and asks again; after repeated failures the
-    form pauses and offers the hotline, keeping every answer given so far.
+    form pauses and offers the hotline, keeping every answer given so far. The questions are
+    ``QUESTIONS`` below (actions/asking.py: asked in the same call).
     """
 
     def name(self) -> str:
         return "validate_petition_form"
 
-    async def run(
+    @property
+    def questions(self) -> Mapping[str, Question]:
+        return QUESTIONS
+
+    async def validate_turn(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         before = dict(tracker.slots)
-        events = await super().run(dispatcher, tracker, domain)
+        events = await super().validate_turn(dispatcher, tracker, domain)
         after = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
         from_address = (
             after.get("place") if not before.get("place") and after.get("address")
@@ -460,20 +465,10 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-class AskSlotAction(Action, ABC):
+class SlotQuestion(Question):
     """Asks one form question, or which field to correct when the citizen wants to."""
 
-    @property
-    @abstractmethod
-    def slot(self) -> str:
-        """The form slot this action asks for (a class attribute in each subclass)."""
-
-    def name(self) -> str:
-        return f"action_ask_{self.slot}"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
+    def events(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         if tracker.get_slot("awaiting_field_choice"):
             dispatcher.utter_message(
                 text=texts.text("field_choice"), buttons=field_choice_buttons(tracker.slots)
@@ -487,7 +482,7 @@ class AskSlotAction(Action, ABC):
         dispatcher.utter_message(text=texts.text(prompt), buttons=texts.buttons(prompt))
 
 
-class ActionAskPiConsent(AskSlotAction):
+class AskPiConsent(SlotQuestion):
     """The full notice once per petition; asked again, one short sentence with its link."""
 
     slot = "pi_consent"
@@ -508,7 +503,7 @@ def notice_shown(tracker: Tracker) -> bool:
     return False
 
 
-class ActionAskPlace(AskSlotAction):
+class AskPlace(SlotQuestion):
     slot = "place"
 
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -519,7 +514,7 @@ class ActionAskPlace(AskSlotAction):
         )
 
 
-class ActionAskCategory(AskSlotAction):
+class AskCategory(SlotQuestion):
     slot = "category"
 
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -533,7 +528,7 @@ class ActionAskCategory(AskSlotAction):
             dispatcher.utter_message(text=texts.text("category.choose"), buttons=buttons)
 
 
-class ActionAskSummaryConfirmed(AskSlotAction):
+class AskSummaryConfirmed(SlotQuestion):
     slot = "summary_confirmed"
 
     def ask(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
@@ -563,12 +558,18 @@ def group_note(tracker: Tracker) -> str | None:
     return note
 
 
-def make_ask_action(slot: str, module: str = __name__) -> type[AskSlotAction]:
-    """An ask action for ``slot`` whose text and buttons are ``ask.<slot>`` in prompts.yml."""
-    class_name = "ActionAsk" + "".join(part.title() for part in slot.split("_"))
-    return type(class_name, (AskSlotAction,), {"slot": slot, "__module__": module})
+def plain_question(slot: str) -> SlotQuestion:
+    """The question for ``slot`` whose text and buttons are ``ask.<slot>`` in prompts.yml (or
+    the field's prompt)."""
+    question = type("Ask" + "".join(part.title() for part in slot.split("_")), (SlotQuestion,), {"slot": slot})
+    return question()
 
 
-# Every other question: text and buttons come from ``ask.<slot>`` in actions/prompts.yml.
-CUSTOM_ASKS = {cls.slot for cls in (ActionAskPiConsent, ActionAskPlace, ActionAskCategory, ActionAskSummaryConfirmed)}
-PLAIN_ASK_ACTIONS = [make_ask_action(slot) for slot in FORM_SLOTS if slot not in CUSTOM_ASKS]
+# Every question of the petition form; the ones not written above take their text and buttons
+# from actions/prompts.yml.
+CUSTOM_QUESTIONS: dict[str, SlotQuestion] = {
+    q.slot: q for q in (AskPiConsent(), AskPlace(), AskCategory(), AskSummaryConfirmed())
+}
+QUESTIONS: dict[str, SlotQuestion] = {
+    slot: CUSTOM_QUESTIONS.get(slot) or plain_question(slot) for slot in FORM_SLOTS
+}

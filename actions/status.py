@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
@@ -22,15 +22,17 @@ from actions.common import (
     is_answer_to, latest_intent, latest_text, lookup_error_text, set_in_this_session, verified_case, verified_events,
 )
 from actions.filing import filed_events, find_lost_filing
-from actions.intake import make_ask_action, reset_petition
+from actions.asking import AskingFormValidationAction, Question
+from actions.intake import plain_question, reset_petition
 
 LOOKUP_SLOTS = ("lookup_case_no", "lookup_query_code")
 MAX_FAILURES = 3
 
-LOOKUP_ASK_ACTIONS = [make_ask_action(slot, __name__) for slot in LOOKUP_SLOTS]
+# The lookup's questions: text and buttons are ``ask.<slot>`` in actions/prompts.yml.
+LOOKUP_QUESTIONS = {slot: plain_question(slot) for slot in LOOKUP_SLOTS}
 
 
-class ValidateStatusForm(FormValidationAction):
+class ValidateStatusForm(AskingFormValidationAction):
     """Takes a case number and a query code from any message of the lookup.
 
     "查一下 XF2026000123 查询码 483920" fills both at once. Only the case this session filed
@@ -44,7 +46,11 @@ class ValidateStatusForm(FormValidationAction):
     def name(self) -> str:
         return "validate_status_form"
 
-    async def run(
+    @property
+    def questions(self) -> Mapping[str, Question]:
+        return LOOKUP_QUESTIONS
+
+    async def validate_turn(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         recovered: list[EventType] = []
@@ -62,7 +68,7 @@ class ValidateStatusForm(FormValidationAction):
                 )
                 recovered += reset_petition() + filed_events(lost)
                 tracker.add_slots(recovered)  # the lookup below then takes this case
-        return recovered + await super().run(dispatcher, tracker, domain)
+        return recovered + await super().validate_turn(dispatcher, tracker, domain)
 
     async def get_extraction_events(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -18,7 +18,8 @@ from stdnum.cn import ric
 
 from actions import texts
 from actions.answer_checks import CHECKS
-from actions.intake import CUSTOM_ASKS, PLAIN_ASK_ACTIONS
+from actions.intake import CUSTOM_QUESTIONS, QUESTIONS
+from actions.status import LOOKUP_QUESTIONS
 from actions.submission import ActionCompletePetition, case_payload, slots_to_ask_again
 from bot.rules.categories import category_names
 from bot.rules.fields import BY_API, BY_SLOT, FIELDS, FORM_SLOTS, NOT_APPLICABLE, REVIEW_STAGES
@@ -40,14 +41,25 @@ def test_the_form_asks_exactly_the_domains_required_slots(domain):
 
 def test_every_form_slot_has_a_check_a_question_and_a_domain_slot(domain):
     assert set(CHECKS) == set(FORM_SLOTS) - {"summary_confirmed"}
-    asked = {cls.slot for cls in PLAIN_ASK_ACTIONS} | CUSTOM_ASKS
-    assert asked == set(FORM_SLOTS)
+    assert set(QUESTIONS) == set(FORM_SLOTS)
+    assert all(QUESTIONS[slot].slot == slot for slot in FORM_SLOTS)
     for slot in FORM_SLOTS:
-        assert f"action_ask_{slot}" in domain["actions"], slot
-        if slot not in CUSTOM_ASKS:
+        if slot not in CUSTOM_QUESTIONS:
             assert texts.text(BY_SLOT[slot].prompt), slot
     for field in FIELDS:
         assert field.slot in domain["slots"], field.slot
+
+
+def test_the_validators_ask_every_question_and_rasa_has_no_way_to_ask_twice(domain):
+    """Each form's validator asks its questions (actions/asking.py); an ask action or an
+    utter_ask_ response in the domain would make Rasa's form ask a second time."""
+    assert set(LOOKUP_QUESTIONS) == set(domain["forms"]["status_form"]["required_slots"])
+    names = [next(iter(a)) if isinstance(a, dict) else a for a in domain["actions"]]
+    for form in domain["forms"]:
+        assert f"validate_{form}" in names
+        for slot in domain["forms"][form]["required_slots"]:
+            for way in (f"action_ask_{slot}", f"action_ask_{form}_{slot}", f"utter_ask_{slot}", f"utter_ask_{form}_{slot}"):
+                assert way not in names and way not in domain.get("responses", {}), way
 
 
 def test_every_api_field_comes_from_one_slot_and_every_label_is_unique():

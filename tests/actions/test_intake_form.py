@@ -7,10 +7,9 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.rules.fields import NOT_APPLICABLE
+from actions import texts
 from actions.intake import (
-    ActionAskCategory,
-    ActionAskPiConsent,
-    ActionAskSummaryConfirmed,
+    QUESTIONS,
     ActionStartIntake,
     ValidatePetitionForm,
 )
@@ -43,7 +42,7 @@ FILLED = {
 
 
 async def validate(domain, dispatcher, **kwargs) -> dict:
-    events = await ValidatePetitionForm().run(dispatcher, make_tracker(domain, **kwargs), domain)
+    events = await ValidatePetitionForm().validate_turn(dispatcher, make_tracker(domain, **kwargs), domain)
     return slot_events(events)
 
 
@@ -117,10 +116,8 @@ async def test_a_passport_number_of_the_wrong_shape_is_explained(domain, dispatc
 
 
 async def test_the_id_number_has_its_own_consent_with_necessity_and_effect(domain, dispatcher):
-    from actions.intake import PLAIN_ASK_ACTIONS
-
-    ask = next(cls for cls in PLAIN_ASK_ACTIONS if cls.slot == "id_consent")
-    await ask().run(dispatcher, make_tracker(domain, requested_slot="id_consent"), domain)
+    ask = QUESTIONS["id_consent"]
+    ask.events(dispatcher, make_tracker(domain, requested_slot="id_consent"))
     text = texts_of(dispatcher)
     for part in ("敏感个人信息", "第二十九条", "第三十条", "为什么需要", "对您的影响", "第十九条"):
         assert part in text
@@ -144,22 +141,22 @@ async def test_an_under_14_is_asked_for_the_guardians_consent(domain, dispatcher
     slots = await validate(domain, dispatcher, text=number, requested_slot="id_number")
     assert slots == {"id_number": number, "id_type": "resident_id", "guardian_consent": None}
     ask = CollectingDispatcher()
-    from actions.intake import PLAIN_ASK_ACTIONS
-
-    asker = next(cls for cls in PLAIN_ASK_ACTIONS if cls.slot == "guardian_consent")
-    await asker().run(ask, make_tracker(domain, requested_slot="guardian_consent"), domain)
+    asker = QUESTIONS["guardian_consent"]
+    asker.events(ask, make_tracker(domain, requested_slot="guardian_consent"))
     assert "第三十一条" in texts_of(ask) and "监护人" in texts_of(ask)
     refused = await validate(domain, CollectingDispatcher(), text="监护人不同意", intent="deny", requested_slot="guardian_consent")
     assert refused == {"guardian_consent": False, "intake_status": "guardian_declined", "requested_slot": None}
 
 
 async def test_a_confident_question_is_not_taken_as_an_answer(domain, dispatcher):
-    events = await ValidatePetitionForm().run(
+    events = await ValidatePetitionForm().validate_turn(
         dispatcher,
         make_tracker(domain, text="多久能有答复？", intent="faq", confidence=0.93, requested_slot="petitioner_name"),
         domain,
     )
-    assert events == []  # nothing extracted: the form is rejected and the FAQ rule answers
+    # nothing extracted: Rasa's form rejects the turn (whatever question run() adds) and the
+    # FAQ rule answers
+    assert events == []
 
 
 async def test_a_long_story_is_an_answer_whatever_the_classifier_says(domain, dispatcher):
@@ -169,7 +166,7 @@ async def test_a_long_story_is_an_answer_whatever_the_classifier_says(domain, di
 
 
 async def test_the_reply_to_the_cancel_question_is_not_an_answer(domain, dispatcher):
-    events = await ValidatePetitionForm().run(
+    events = await ValidatePetitionForm().validate_turn(
         dispatcher,
         make_tracker(
             domain,
@@ -245,10 +242,8 @@ async def test_after_recheck_the_same_matter_ends_the_form_as_barred(domain, dis
 
 
 async def test_after_recheck_the_citizen_who_insists_is_registered_flagged(domain, dispatcher):
-    from actions.intake import PLAIN_ASK_ACTIONS
-
-    asker = next(cls for cls in PLAIN_ASK_ACTIONS if cls.slot == "register_anyway")
-    await asker().run(dispatcher, make_tracker(domain, requested_slot="register_anyway"), domain)
+    asker = QUESTIONS["register_anyway"]
+    asker.events(dispatcher, make_tracker(domain, requested_slot="register_anyway"))
     question = texts_of(dispatcher)
     assert "第三十六条" in question and "第三十七条" in question and "第二十二条" in question
     assert "书面" in question
@@ -258,7 +253,7 @@ async def test_after_recheck_the_citizen_who_insists_is_registered_flagged(domai
     assert "书面告知" in texts_of(said)
     summary = CollectingDispatcher()
     filled = {**FILLED, "is_first": False, "review_stage": "rechecked", "recheck_same_matter": "yes", "register_anyway": True}
-    await ActionAskSummaryConfirmed().run(summary, make_tracker(domain, slots=filled), domain)
+    QUESTIONS["summary_confirmed"].events(summary, make_tracker(domain, slots=filled))
     assert "复核后以同一事实和理由再次反映" in texts_of(summary)
 
 
@@ -308,7 +303,7 @@ async def test_no_at_the_summary_asks_which_field_to_change(domain, dispatcher):
     assert slots == {"summary_confirmed": None, "awaiting_field_choice": True}
     ask = CollectingDispatcher()
     tracker = make_tracker(domain, slots={**FILLED, "awaiting_field_choice": True}, requested_slot="summary_confirmed")
-    events = await ActionAskSummaryConfirmed().run(ask, tracker, domain)
+    events = QUESTIONS["summary_confirmed"].events(ask, tracker)
     assert slot_events(events) == {"awaiting_field_choice": None}
     assert "要修改哪一项" in texts_of(ask)
     assert buttons_of(ask)["联系电话"] == '/correct{"field": "phone"}'
@@ -323,7 +318,7 @@ async def test_yes_at_the_summary_confirms_with_a_fresh_idempotency_key(domain, 
 
 
 async def test_the_summary_masks_the_id_number_and_names_the_proposed_unit(domain, dispatcher):
-    await ActionAskSummaryConfirmed().run(dispatcher, make_tracker(domain, slots=FILLED), domain)
+    QUESTIONS["summary_confirmed"].events(dispatcher, make_tracker(domain, slots=FILLED))
     summary = texts_of(dispatcher)
     assert "110105********002X" in summary and "11010519491231002X" not in summary
     assert "13812345678" in summary
@@ -332,7 +327,7 @@ async def test_the_summary_masks_the_id_number_and_names_the_proposed_unit(domai
 
 
 async def test_the_consent_notice_names_the_agency_purpose_retention_and_rights(domain, dispatcher):
-    await ActionAskPiConsent().run(dispatcher, make_tracker(domain), domain)
+    QUESTIONS["pi_consent"].events(dispatcher, make_tracker(domain))
     notice = texts_of(dispatcher)
     for part in ("杭州市西湖区信访局", "目的", "保存期限", "撤回同意", "境内"):
         assert part in notice
@@ -340,7 +335,7 @@ async def test_the_consent_notice_names_the_agency_purpose_retention_and_rights(
 
 async def test_the_category_question_offers_the_guess_first(domain, dispatcher):
     tracker = make_tracker(domain, slots={"category_guess": "市场监管"})
-    await ActionAskCategory().run(dispatcher, tracker, domain)
+    QUESTIONS["category"].events(dispatcher, tracker)
     assert "「市场监管」" in texts_of(dispatcher)
     titles = list(buttons_of(dispatcher))
     assert titles[0] == "是的，市场监管" and "市场监管" not in titles[1:] and "教育" in titles
@@ -384,5 +379,7 @@ async def test_resuming_the_form_keeps_every_answer_already_given(domain, dispat
     tracker.events.extend(SlotSet(k, v) for k, v in filled.items())  # as Rasa appends them
     events = await ValidatePetitionForm().run(dispatcher, tracker, domain)
     changed = {k: v for k, v in slot_events(events).items() if filled.get(k) != v}
-    assert changed == {}, changed
-    assert dispatcher.messages == []
+    assert changed == {"requested_slot": "summary_confirmed"}, changed
+    # nothing to explain: the only message is the next question, the summary to confirm
+    assert dispatcher.messages[0]["text"].startswith(texts.text("summary.header"))
+    assert len(dispatcher.messages) == 1

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import texts
 from actions.procedures import ActionExplainProcedure, ActionExplainJurisdiction
 from actions.answer_checks import check_group_size, check_place
-from actions.intake import ActionAskPiConsent
+from actions.intake import QUESTIONS
 from actions.safety import ActionHandleEmergency
 from actions.submission import ActionCompletePetition
 from actions.withdrawal import ActionCancelOutsideForm
@@ -149,7 +149,7 @@ def test_five_representatives_are_for_visits_only() -> None:
 
 # --- the personal-information notice (PIPL 第17条) -------------------------------------------
 async def test_the_notice_says_everything_article_17_asks(domain, dispatcher) -> None:
-    await ActionAskPiConsent().run(dispatcher, make_tracker(domain), domain)
+    QUESTIONS["pi_consent"].events(dispatcher, make_tracker(domain))
     notice = texts_of(dispatcher)
     for fragment in (
         "第十七条",
@@ -205,7 +205,7 @@ async def test_cancel_with_nothing_filed(domain) -> None:
 
 async def test_the_notice_and_the_withdrawal_text_agree(domain) -> None:
     notice_dispatcher = CollectingDispatcher()
-    await ActionAskPiConsent().run(notice_dispatcher, make_tracker(domain), domain)
+    QUESTIONS["pi_consent"].events(notice_dispatcher, make_tracker(domain))
     notice = texts_of(notice_dispatcher)
     dispatcher, _ = await run(ActionCancelOutsideForm(), domain, "撤回", "cancel", active_loop=None, slots={"case_no": "XF2026000007"})
     withdrawal = texts_of(dispatcher)

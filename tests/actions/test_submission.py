@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from actions import texts
 from actions.intake import PETITION_STATE_SLOTS
 from actions.status import ActionLookupStatus, ValidateStatusForm
 from actions.submission import ActionCompletePetition
@@ -195,8 +196,10 @@ async def test_the_case_filed_in_this_conversation_is_looked_up_without_asking(d
 async def test_a_malformed_case_number_is_explained(domain, dispatcher):
     tracker = make_tracker(domain, text="12345", requested_slot="lookup_case_no", active_loop="status_form")
     events = await ValidateStatusForm().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"lookup_case_no": None, "failed_attempts": {"lookup_case_no": 1}}
-    assert "XF开头" in texts_of(dispatcher)
+    assert slot_events(events) == {"lookup_case_no": None, "failed_attempts": {"lookup_case_no": 1},
+                                   "requested_slot": "lookup_case_no"}
+    explained, asked = dispatcher.messages  # what was wrong, then the question again
+    assert "XF开头" in explained["text"] and asked["text"] == texts.text("ask.lookup_case_no")
 
 
 async def test_a_bare_case_number_answers_the_lookup_question_even_if_read_as_a_new_lookup(domain, dispatcher):
@@ -209,7 +212,8 @@ async def test_a_bare_case_number_answers_the_lookup_question_even_if_read_as_a_
         active_loop="status_form",
     )
     events = await ValidateStatusForm().run(dispatcher, tracker, domain)
-    assert slot_events(events) == {"lookup_case_no": "XF2026000123"}
+    assert slot_events(events) == {"lookup_case_no": "XF2026000123", "requested_slot": "lookup_query_code"}
+    assert texts_of(dispatcher) == texts.text("ask.lookup_query_code")  # the code is asked next
 
 
 @pytest.mark.parametrize(("asked", "text"), [
@@ -235,7 +239,8 @@ async def test_a_wrong_number_is_still_explained(domain, dispatcher):
                            previous_action="action_ask_lookup_case_no")
     events = await ValidateStatusForm().run(dispatcher, tracker, domain)
     assert "没有识别出信访件编号" in texts_of(dispatcher)
-    assert "requested_slot" not in slot_events(events)
+    assert slot_events(events)["requested_slot"] == "lookup_case_no"  # the lookup goes on: asked again
+    assert dispatcher.messages[-1]["text"] == texts.text("ask.lookup_case_no")
 
 
 def test_confirming_the_same_answers_again_gives_the_same_idempotency_key():

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from actions.intake import ActionAskSummaryConfirmed, ActionStartIntake, ValidatePetitionForm, is_vague_opener, place_of_address
+from actions.intake import QUESTIONS, ActionStartIntake, ValidatePetitionForm, is_vague_opener, place_of_address
 from bot.rules.fields import NOT_APPLICABLE, NOT_PROVIDED
 from tests.actions.conftest import make_tracker, slot_events, texts_of
 from tests.actions.test_intake_form import FILLED
 
 
 async def validate(domain, dispatcher, **kwargs) -> dict:
-    events = await ValidatePetitionForm().run(dispatcher, make_tracker(domain, **kwargs), domain)
+    events = await ValidatePetitionForm().validate_turn(dispatcher, make_tracker(domain, **kwargs), domain)
     return slot_events(events)
 
 
@@ -91,13 +91,13 @@ async def test_a_vague_opener_is_asked_for_the_matter_before_the_notice(domain, 
 
 
 async def test_the_first_read_back_of_a_group_matter_states_the_representatives_rule(domain, dispatcher):
-    await ActionAskSummaryConfirmed().run(dispatcher, make_tracker(domain, slots={**FILLED, "group_size": 30.0}), domain)
+    QUESTIONS["summary_confirmed"].events(dispatcher, make_tracker(domain, slots={**FILLED, "group_size": 30.0}))
     reply = texts_of(dispatcher)
     assert "第二十条" in reply and "请核对您的登记信息" in reply
 
 
 async def test_one_person_gets_no_representatives_rule(domain, dispatcher):
-    await ActionAskSummaryConfirmed().run(dispatcher, make_tracker(domain, slots=FILLED), domain)
+    QUESTIONS["summary_confirmed"].events(dispatcher, make_tracker(domain, slots=FILLED))
     assert "第二十条" not in texts_of(dispatcher)
 
 

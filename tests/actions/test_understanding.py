@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from actions import texts
-from actions.intake import ActionAskPiConsent, ActionStartIntake, ValidatePetitionForm
+from actions.intake import QUESTIONS, ActionStartIntake, ValidatePetitionForm
 from bot.rules.fields import NOT_APPLICABLE
 from tests.actions.conftest import buttons_of, make_tracker, slot_events, texts_of
 
@@ -15,7 +15,7 @@ ALL_IN_ONE = (
 
 
 async def run_form(domain, dispatcher, **kwargs) -> dict:
-    events = await ValidatePetitionForm().run(dispatcher, make_tracker(domain, **kwargs), domain)
+    events = await ValidatePetitionForm().validate_turn(dispatcher, make_tracker(domain, **kwargs), domain)
     return slot_events(events)
 
 
@@ -86,7 +86,7 @@ async def test_consent_is_asked_again_in_one_short_sentence_with_the_link(domain
         {"event": "action", "name": "action_start_intake"},
         {"event": "bot", "text": texts.text("consent")},
     ]
-    await ActionAskPiConsent().run(dispatcher, tracker, domain)
+    QUESTIONS["pi_consent"].events(dispatcher, tracker)
     reply = texts_of(dispatcher)
     assert reply == texts.text("consent.again")
     assert "https://xinfang.example.org/xihu/privacy" in reply and "处理者" not in reply
@@ -99,7 +99,7 @@ async def test_the_full_notice_is_shown_for_a_new_petition(domain, dispatcher):
         {"event": "bot", "text": texts.text("consent")},
         {"event": "action", "name": "action_start_intake"},
     ]
-    await ActionAskPiConsent().run(dispatcher, tracker, domain)
+    QUESTIONS["pi_consent"].events(dispatcher, tracker)
     assert texts_of(dispatcher) == texts.text("consent")
 
 
@@ -204,8 +204,10 @@ async def test_the_reset_of_a_new_petition_is_no_answer_to_the_summary(domain, d
         {"event": "action", "name": "action_start_intake"},
         *[{"event": "slot", "name": e["name"], "value": e["value"]} for e in reset_petition()],
     ]
-    await ValidatePetitionForm().run(dispatcher, tracker, domain)
-    assert dispatcher.messages == []
+    events = await ValidatePetitionForm().run(dispatcher, tracker, domain)
+    # no "请点「确认提交」…": the only message is the form's first question, the notice
+    assert [m["text"] for m in dispatcher.messages] == [texts.text("consent")]
+    assert slot_events(events)["requested_slot"] == "pi_consent"
 
 
 async def test_declining_the_id_number_in_words_is_an_answer_not_a_cancel(domain, dispatcher):

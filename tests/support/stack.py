@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -146,8 +148,11 @@ class Stack:
         else:
             tracker = json.loads(env["E2E_TRACKER_STORE_JSON"])
         action_token = env.get("ACTION_ENDPOINT_TOKEN") or "dev-action-endpoint-token"
+        # endpoints.yml's action endpoint (its options as shipped), at this stack's address
+        shipped = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))["action_endpoint"]
         endpoints: dict[str, Any] = {
             "action_endpoint": {
+                **shipped,
                 "url": self.action_url or f"http://127.0.0.1:{self.action_port}/webhook",
                 "headers": {"Authorization": f"Bearer {action_token}"},  # the action server's secret
             },
