@@ -16,3 +16,33 @@ def test_the_action_server_serves_exactly_the_domains_custom_actions(domain):
     declared = {a for a in names if a not in RASA_BUILT_IN}
     assert declared - served == set(), "declared in domain.yml but not served"
     assert served - declared == set(), "served but not declared in domain.yml"
+
+
+def test_every_action_that_reads_the_domain_is_sent_it(domain):
+    """Both endpoint files enable Rasa's selective domain: the domain goes only to validate_*
+    actions and to those marked ``send_domain: true``; any other action gets ``{}``. An action
+    whose ``run`` reads the domain (``domain.get``, ``domain[...]``) must be marked."""
+    import ast
+    import inspect
+    import textwrap
+
+    import yaml
+
+    from tests.support.stack import ROOT
+
+    for path in ("endpoints.yml", "deploy/endpoints.prod.yml"):
+        endpoint = yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))["action_endpoint"]
+        assert endpoint.get("enable_selective_domain") is True, path
+    marked = {name for a in domain["actions"] if isinstance(a, dict) for name, options in a.items()
+              if (options or {}).get("send_domain")}
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    readers = set()
+    for name, run in executor.actions.items():
+        action = getattr(run, "__self__", None)
+        source = textwrap.dedent(inspect.getsource(type(action).run)) if action is not None else ""
+        for node in ast.walk(ast.parse(source)) if source else ():
+            if isinstance(node, (ast.Attribute, ast.Subscript)) and getattr(node.value, "id", None) == "domain":
+                readers.add(name)
+    assert "action_session_start" in readers  # session_config: carry the slots over or not
+    assert {r for r in readers if not r.startswith("validate_")} <= marked
