@@ -35,12 +35,14 @@ REQUESTED_SLOT = "requested_slot"
 
 
 class Question(ABC):
-    """How one form slot is asked for."""
+    """How one form slot is asked for: ``slot`` is a class attribute of a written-out question,
+    or given when one class serves several slots."""
 
-    @property
-    @abstractmethod
-    def slot(self) -> str:
-        """The form slot this question asks for (a class attribute in each subclass)."""
+    slot: str
+
+    def __init__(self, slot: str | None = None) -> None:
+        if slot is not None:
+            self.slot = slot
 
     def events(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         """Ask (through ``dispatcher``); the events asking sets."""

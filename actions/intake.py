@@ -561,8 +561,7 @@ def group_note(tracker: Tracker) -> str | None:
 def plain_question(slot: str) -> SlotQuestion:
     """The question for ``slot`` whose text and buttons are ``ask.<slot>`` in prompts.yml (or
     the field's prompt)."""
-    question = type("Ask" + "".join(part.title() for part in slot.split("_")), (SlotQuestion,), {"slot": slot})
-    return question()
+    return SlotQuestion(slot)
 
 
 # Every question of the petition form; the ones not written above take their text and buttons

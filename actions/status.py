@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -22,7 +22,7 @@ from actions.common import (
     is_answer_to, latest_intent, latest_text, lookup_error_text, set_in_this_session, verified_case, verified_events,
 )
 from actions.filing import filed_events, find_lost_filing
-from actions.asking import AskingFormValidationAction, Question
+from actions.asking import AskingFormValidationAction
 from actions.intake import plain_question, reset_petition
 
 LOOKUP_SLOTS = ("lookup_case_no", "lookup_query_code")
@@ -46,9 +46,7 @@ class ValidateStatusForm(AskingFormValidationAction):
     def name(self) -> str:
         return "validate_status_form"
 
-    @property
-    def questions(self) -> Mapping[str, Question]:
-        return LOOKUP_QUESTIONS
+    questions = LOOKUP_QUESTIONS
 
     async def validate_turn(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
