@@ -111,7 +111,7 @@ class LinearModel:
         self.config = dict(config)
         self.patterns = [(p["name"], p["pattern"]) for p in patterns]
         self._compiled: Optional[List[Tuple[str, re.Pattern]]] = None
-        self._scorer: Optional[Tuple[List[str], Any, np.ndarray, int]] = None
+        self._scorer: Optional[Tuple[List[str], Any, np.ndarray, int, List[np.ndarray]]] = None
         self.features = vectorizer(config["char_ngrams"], config["word_ngrams"])
         self.svm = LinearSVC(C=config["C"], class_weight="balanced", random_state=config["random_seed"])
 
@@ -137,34 +137,38 @@ class LinearModel:
         matrix = self.features.fit_transform([self.document(m) for m in messages])
         self.svm.fit(matrix, np.array(labels))
         self.svm.sparsify()  # most n-grams weigh nothing for most labels: a smaller model file
+        self._scorer = None
 
     @property
     def labels(self) -> List[str]:
         return [str(label) for label in self.svm.classes_]
 
-    def scorer(self) -> Tuple[List[str], Any, np.ndarray, int]:
+    def scorer(self) -> Tuple[List[str], Any, np.ndarray, int, List[np.ndarray]]:
         """What ``rank`` needs, prepared once per loaded model: the labels, the SVM's weights
         as a features x labels matrix in the row format a message's vector multiplies
         (the SVM's own ``decision_function`` converts its sparse weights on every call), the
-        intercepts, and the number of character and word features."""
+        intercepts, the number of character and word features, and each part's IDF weights
+        (scikit-learn's ``idf_`` sums its diagonal matrix again on every access)."""
         if self._scorer is None:
             coef = self.svm.coef_
             weights = coef.T.tocsr() if hasattr(coef, "tocsr") else np.ascontiguousarray(coef.T)
-            known = sum(self.features.transformer_list[i][1].idf_.shape[0] for i in (0, 1))
-            self._scorer = (self.labels, weights, np.asarray(self.svm.intercept_, dtype=np.float64), known)
+            idfs = [np.asarray(part.idf_, dtype=np.float64) for _, part in self.features.transformer_list]
+            known = sum(idfs[i].shape[0] for i in (0, 1))
+            self._scorer = (self.labels, weights, np.asarray(self.svm.intercept_, dtype=np.float64), known, idfs)
         return self._scorer
 
-    def vector(self, message: Message) -> Any:
+    def features_of(self, message: Message) -> Tuple[np.ndarray, np.ndarray, int]:
         """The message's features, as ``self.features.transform`` gives them (sublinear TF
         times IDF, each part normalised, the parts side by side), for one message without
         scikit-learn's per-call checks and joblib machinery, which cost more than the
-        arithmetic of one short message (tests/unit/test_linear_nlu.py compares the two)."""
+        arithmetic of one short message (tests/unit/test_linear_nlu.py compares the two):
+        the columns (ascending), their values and the number of features."""
         doc = self.document(message)
         columns: List[np.ndarray] = []
         values: List[np.ndarray] = []
         offset = 0
-        for _, part in self.features.transformer_list:
-            vocabulary, idf = part.vocabulary_, part.idf_
+        for (_, part), idf in zip(self.features.transformer_list, self.scorer()[4]):
+            vocabulary = part.vocabulary_
             counts = Counter(index for index in map(vocabulary.get, part.analyzer(doc)) if index is not None)
             if counts:
                 cols = np.fromiter(sorted(counts), dtype=np.int64, count=len(counts))
@@ -174,20 +178,42 @@ class LinearModel:
                 values.append(weights / np.sqrt(np.dot(weights, weights)))
             offset += idf.shape[0]
         if not columns:
-            return sparse.csr_matrix((1, offset), dtype=np.float32)
-        cols = np.concatenate(columns)
-        return sparse.csr_matrix((np.concatenate(values).astype(np.float32), cols, [0, cols.shape[0]]),
-                                 shape=(1, offset))
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32), offset
+        return np.concatenate(columns), np.concatenate(values).astype(np.float32), offset
+
+    def vector(self, message: Message) -> Any:
+        """``features_of`` as the one-row sparse matrix ``self.features.transform`` gives."""
+        cols, values, width = self.features_of(message)
+        return sparse.csr_matrix((values, cols, [0, cols.shape[0]]), shape=(1, width))
+
+    def margins(self, message: Message) -> Optional[np.ndarray]:
+        """The SVM's margin for each label (``decision_function``), ``None`` for a message
+        with no character or word seen in training. The message's few features pick their
+        rows of the weights directly, with the products summed in the order of the sparse
+        product (column by column), instead of building sparse matrices for one message."""
+        labels, weights, intercept, known, _ = self.scorer()
+        cols, values, _ = self.features_of(message)
+        if not cols.shape[0] or cols[0] >= known:  # ascending: the first is the smallest
+            return None
+        if sparse.issparse(weights):
+            starts, ends = weights.indptr[cols], weights.indptr[cols + 1]
+            lengths = ends - starts
+            total = int(lengths.sum())
+            # the positions of the picked rows' entries, row after row
+            take = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+            products = weights.data[take] * np.repeat(values.astype(np.float64), lengths)
+            product = np.bincount(weights.indices[take], weights=products, minlength=weights.shape[1])
+        else:
+            product = values.astype(np.float64) @ weights[cols]
+        return product + intercept
 
     def rank(self, message: Message) -> List[Tuple[str, float]]:
         """(label, confidence) of every label, best first; nothing for a message with no
         character or word seen in training ("呃……", "？？"): FallbackClassifier asks again."""
-        labels, weights, intercept, known = self.scorer()
-        vector = self.vector(message)
-        if vector[:, :known].nnz == 0:
+        labels = self.scorer()[0]
+        margins = self.margins(message)
+        if margins is None:
             return []
-        product = vector @ weights
-        margins = (product.toarray() if hasattr(product, "toarray") else np.asarray(product)).ravel() + intercept
         if margins.shape[0] == 1:  # two labels: one margin
             margins = np.hstack([-margins, margins])
         confidences = softmax(margins * self.config["temperature"])

@@ -23,6 +23,15 @@ same result (README "Measured speed"; tests/production/test_speedups.py compares
   set of targets and calls the same nodes, in an order dask could have chosen, with the same
   inputs and outputs.
 
+- **Event classes by name.** ``Event.resolve_by_type`` lists every subclass of ``Event`` again
+  for each event read from the tracker store or an action's answer; here each name is looked
+  up that way once and the class Rasa found is remembered.
+- **Whether the domain is empty.** Asked for every message; Rasa builds an empty domain and
+  compares both as dicts. A domain with responses is not empty (``domain_is_empty``).
+- **The dialogue history.** The policies' states and the applied events are worked out once
+  per set of events of a tracker instead of once per policy and per call
+  (connectors/history.py).
+
 Both profiles run Rasa with them: the production launcher (``scripts/prod.py``) calls
 ``install``, and the development profile (``Procfile``, ``make run``) starts Rasa as
 ``python -m connectors.speedups run …``, which installs them and then runs Rasa's own
@@ -127,6 +136,50 @@ def install() -> None:
     from rasa.engine.runner.dask import DaskGraphRunner
 
     DaskGraphRunner.run = run_in_order  # type: ignore[method-assign]
+
+    from rasa.shared.core.events import Event
+
+    Event.resolve_by_type = staticmethod(event_class_by_type(Event.resolve_by_type))  # type: ignore[method-assign]
+
+    from rasa.shared.core.domain import Domain
+
+    Domain.is_empty = domain_is_empty(Domain.is_empty)  # type: ignore[method-assign]
+
+    from connectors import history
+
+    history.install()
+
+
+def domain_is_empty(rasa_is_empty: Callable) -> Callable:
+    """``Domain.is_empty``, which the processor asks for every message: Rasa compares the
+    whole domain as a dict with a new empty domain as a dict. A domain with responses (an
+    empty one has none, and ``as_dict`` holds them as they are) is not empty; any other
+    domain is compared by Rasa."""
+
+    def is_empty(self: Any) -> bool:
+        if self.responses:
+            return False
+        return rasa_is_empty(self)
+
+    is_empty.__doc__ = rasa_is_empty.__doc__
+    return is_empty
+
+
+def event_class_by_type(rasa_resolve: Callable) -> Callable:
+    """``Event.resolve_by_type`` remembering each class it found: Rasa lists every subclass of
+    ``Event`` again for each event it reads from the tracker store or the action server."""
+    found: dict[str, Any] = {}
+
+    def resolve_by_type(type_name: str, default: Optional[Any] = None) -> Optional[Any]:
+        cls = found.get(type_name)
+        if cls is None:
+            cls = rasa_resolve(type_name, default)
+            if cls is not None and getattr(cls, "type_name", None) == type_name:
+                found[type_name] = cls
+        return cls
+
+    resolve_by_type.__doc__ = rasa_resolve.__doc__
+    return resolve_by_type
 
 
 def run_in_order(self: Any, inputs: Optional[dict[str, Any]] = None,

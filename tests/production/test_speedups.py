@@ -234,3 +234,259 @@ def test_the_graph_runs_in_order_give_what_dask_gives(tmp_path) -> None:
     assert result["n"] == len(GRAPH_TEXTS)
     assert result["same"] is True, result["first_difference"]
     assert len(set(result["actions"])) > 2  # the messages led to different predictions
+
+
+HISTORY_SCRIPT = r"""
+import json, sys, copy, random, time
+from rasa.shared.importers.importer import TrainingDataImporter
+from rasa.shared.core.generator import TrainingDataGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.events import (ActionExecuted, ActionReverted, DefinePrevUserUtteredFeaturization,
+    Restarted, SessionStarted, UserUtteranceReverted, UserUttered, ActiveLoop, SlotSet)
+from connectors import history
+
+root = sys.argv[1]
+importer = TrainingDataImporter.load_from_dict(
+    domain_path=f"{root}/domain.yml",
+    training_data_paths=[f"{root}/data", f"{root}/tests/stories"])
+domain = importer.get_domain()
+graph = importer.get_stories()
+generated = TrainingDataGenerator(graph, domain, remove_duplicates=False, augmentation_factor=0).generate()
+
+RASA_STATES = Domain.states_for_tracker_history
+RASA_APPLIED = DialogueStateTracker.applied_events
+RASA_COPY = DialogueStateTracker.copy
+history.install()
+OURS_STATES = Domain.states_for_tracker_history
+OURS_APPLIED = DialogueStateTracker.applied_events
+OURS_COPY = DialogueStateTracker.copy
+assert OURS_COPY is not RASA_COPY
+
+import dataclasses
+import rasa.shared.core.trackers as trackers_module
+OURS_DATACLASSES = trackers_module.dataclasses
+assert OURS_DATACLASSES is not dataclasses
+
+def rasa(fn):
+    Domain.states_for_tracker_history = RASA_STATES
+    DialogueStateTracker.applied_events = RASA_APPLIED
+    DialogueStateTracker.copy = RASA_COPY
+    trackers_module.dataclasses = dataclasses
+    try:
+        return fn()
+    finally:
+        Domain.states_for_tracker_history = OURS_STATES
+        DialogueStateTracker.applied_events = OURS_APPLIED
+        DialogueStateTracker.copy = OURS_COPY
+        trackers_module.dataclasses = OURS_DATACLASSES
+
+from rasa.shared.core.events import LoopInterrupted, ActionExecutionRejected
+from rasa.shared.core.trackers import EventVerbosity
+
+def picture(tr):
+    # everything a tracker holds, comparable between two trackers on the same events
+    out = {key: value for key, value in vars(tr).items() if key != history.ATTRIBUTE}
+    out["events"] = [id(e) for e in tr.events]
+    out["events_type"] = (type(tr.events).__name__, tr.events.maxlen)
+    out["slots"] = {name: (type(slot).__name__, vars(slot)) for name, slot in tr.slots.items()}
+    out["state"] = tr.current_state(EventVerbosity.ALL)
+    return copy.deepcopy(out)  # as it is now, whatever changes later
+
+copies_checked = 0
+def check_copy(t, label):
+    global checked, mismatches, first, copies_checked
+    before = picture(t)
+    ref = rasa(lambda: t.copy())
+    ours = t.copy()
+    checked += 1; copies_checked += 1
+    if picture(ours) != picture(ref):
+        mismatches += 1
+        a, b = picture(ours), picture(ref)
+        first = first or {"label": label, "copy": [k for k in a if a.get(k) != b.get(k)]}
+        return
+    # the copy goes its own way: the tracker it was made from does not change
+    if slots:
+        ours.update(SlotSet(slots[len(label) % len(slots)], "改过的值"))
+    ours.update(LoopInterrupted(True))
+    ours.update(ActionExecutionRejected(loops[0] if loops else "x"))
+    if ours.latest_action is not None:
+        ours.latest_action["action_name"] = "changed"
+    if picture(t) != before:
+        mismatches += 1
+        first = first or {"label": label, "copy": "the original changed"}
+
+slots = [s.name for s in domain.slots]
+loops = list(domain.form_names)
+RULE_ONLY = {"rule_only_slots": slots[::3], "rule_only_loops": loops[:1]}
+COMBOS = [(False, False, None), (False, True, RULE_ONLY), (True, True, None), (False, True, None), (True, False, None)]
+
+def vandalise(states):
+    for s in states:
+        for sub in list(s.values()):
+            if isinstance(sub, dict):
+                sub.clear(); sub["x"] = "y"
+        s.clear()
+
+rng = random.Random(7)
+hidden_seen = 0
+checked = mismatches = 0
+first = None
+kinds = set()
+def check(t, label):
+    global checked, mismatches, first
+    for omit, ignore, rod in COMBOS:
+        ref = rasa(lambda: t.past_states(domain, omit, ignore, rod))
+        ours = t.past_states(domain, omit, ignore, rod)
+        again = t.past_states(domain, omit, ignore, rod)
+        vandalise(ours)
+        again2 = t.past_states(domain, omit, ignore, rod)
+        checked += 1
+        if again != ref or again2 != ref:
+            mismatches += 1
+            first = first or {"label": label, "combo": [omit, ignore, bool(rod)], "ref": ref[-3:], "ours": again2[-3:]}
+    check_copy(t, label)
+    # the tracker's state as an action gets it: the same, and a copy as deep
+    ref_state = rasa(lambda: t.current_state(EventVerbosity.ALL))
+    ours_state = t.current_state(EventVerbosity.ALL)
+    checked += 1
+    if ours_state != ref_state or repr(ours_state) != repr(ref_state):
+        mismatches += 1
+        first = first or {"label": label, "current_state": True}
+    elif t.active_loop is not None and isinstance(t.active_loop.trigger_message, dict):
+        def scramble(value):
+            if isinstance(value, dict):
+                for item in value.values():
+                    scramble(item)
+                value["scrambled"] = True
+            elif isinstance(value, list):
+                for item in value:
+                    scramble(item)
+                value.append("scrambled")
+        scramble(ours_state["active_loop"])
+        if t.current_state(EventVerbosity.ALL) != ref_state:
+            mismatches += 1
+            first = first or {"label": label, "current_state": "the tracker changed"}
+    ref_applied = rasa(lambda: t.applied_events())
+    ours_applied = t.applied_events()
+    ours_applied.append("junk")
+    checked += 1
+    if t.applied_events() != ref_applied:
+        mismatches += 1
+        first = first or {"label": label, "applied": True}
+
+start = time.time()
+trackers = sorted(generated, key=lambda t: -len(t.events))
+chosen = trackers[:40] + rng.sample(trackers[40:], min(40, max(0, len(trackers) - 40)))
+for n, source in enumerate(chosen):
+    maxlen = 12 if n % 5 == 4 else None
+    t = DialogueStateTracker(source.sender_id, domain.slots, maxlen, is_rule_tracker=source.is_rule_tracker,
+                             sender_source="stories")
+    if n % 3 == 0:
+        t.model_id, t.assistant_id = "model-1", "xinfang-intake"
+    t._stored_events = 0  # what a tracker store keeps on a tracker: not in a copy
+    events = list(source.events)
+    for i, e in enumerate(events):
+        if isinstance(e, ActionExecuted) and e.action_name != "action_listen" and rng.random() < 0.3:
+            # a turn that RulePolicy predicted and hid from the ML policies
+            e = ActionExecuted(e.action_name, e.policy, e.confidence, hide_rule_turn=True,
+                               action_text=e.action_text)
+            hidden_seen += 1
+        t.update(e, domain)
+        kinds.add(type(e).__name__)
+        check(t, f"{n}:{i}")
+        # citizens who do not follow the script: reverts, restarts, featurisation flips
+        r = rng.random()
+        extra = None
+        if r < 0.03:
+            extra = UserUtteranceReverted()
+        elif r < 0.05:
+            extra = ActionReverted()
+        elif r < 0.06:
+            extra = Restarted()
+        elif r < 0.07:
+            extra = SessionStarted()
+        elif r < 0.10 and isinstance(e, UserUttered):
+            extra = DefinePrevUserUtteredFeaturization(rng.random() < 0.5)
+        elif r < 0.12 and loops:
+            extra = ActiveLoop(rng.choice(loops + [None]))
+        elif r < 0.14 and loops:
+            # a message with everything a parse can hold, then a form started by it
+            parse = {"intent": {"name": "inform", "confidence": 0.9}, "text": "我叫张三 13812345678",
+                     "entities": [{"entity": "phone", "value": "13812345678", "start": 5, "end": 16}],
+                     "intent_ranking": [{"name": "inform", "confidence": 0.9}],
+                     "response_selector": {"faq": {"ranking": [], "response": {"responses": [{"text": "答"}]}}},
+                     "weights": (0.5, 0.25), "extra": {7: {"nested": [1, 2.5, None, True, ("a", "b")]}}}
+            t.update(UserUttered("我叫张三 13812345678", parse["intent"], parse["entities"], parse), domain)
+            extra = ActiveLoop(rng.choice(loops))
+        if 0.12 <= r < 0.2 and t.latest_message is not None:
+            # another tracker on the same event objects (Rasa's tracker.copy(), a form's
+            # temporary tracker) changes how the latest user message is featurised
+            other = t.copy()
+            other.update(ActionExecuted("action_listen"))
+            other.update(DefinePrevUserUtteredFeaturization(rng.random() < 0.5))
+            kinds.add("shared-flag")
+            check(t, f"{n}:{i}+shared-flag")
+        if extra is not None:
+            t.update(extra, domain)
+            kinds.add(type(extra).__name__)
+            check(t, f"{n}:{i}+{type(extra).__name__}")
+print(json.dumps({"trackers": len(chosen), "checked": checked, "mismatches": mismatches, "first": first,
+                  "kinds": sorted(kinds), "rules": sum(1 for t in chosen if t.is_rule_tracker), "hidden": hidden_seen, "copies": copies_checked,
+                  "seconds": round(time.time() - start, 1)}, default=str, ensure_ascii=False))
+"""
+
+
+def test_the_kept_history_gives_rasas_states_applied_events_and_copies(tmp_path) -> None:
+    """Every prefix of 80 conversations made from the stories, rules and test stories (the
+    longest 40 and 40 others), grown one event at a time in one tracker, with reverted
+    turns, restarts, new sessions, forms switched, turns hidden by rules, a user message
+    featurised differently through another tracker on the same events, and trackers cut by
+    ``max_event_history``: the states each policy gets (for both ways of treating rule-only
+    turns, with and without unset slots and rule-only data), the applied events, the
+    tracker's copy and the tracker's state sent to an action (its form started by a message
+    holding tuples and numeric keys) are those of Rasa's own code, also when the caller
+    changed the previous result, the copy or the state."""
+    run = subprocess.run(
+        [str(rasa_python()), "-c", HISTORY_SCRIPT, str(ROOT)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["mismatches"] == 0, result["first"]
+    assert result["trackers"] == 80 and result["rules"] > 0 and result["hidden"] > 0
+    assert result["checked"] > 3000 and result["copies"] > 500
+    assert {"UserUtteranceReverted", "ActionReverted", "Restarted", "SessionStarted", "ActiveLoop",
+            "DefinePrevUserUtteredFeaturization", "shared-flag"} <= set(result["kinds"])
+
+
+EMPTY_DOMAIN_SCRIPT = r"""
+import json, sys
+from rasa.shared.core.domain import Domain
+import connectors.speedups as speedups
+
+domains = {"empty": Domain.empty(), "project": Domain.load(sys.argv[1]),
+           "responses only": Domain.from_dict({"responses": {"utter_x": [{"text": "您好"}]}}),
+           "intents only": Domain.from_dict({"intents": ["greet"]}),
+           "slots only": Domain.from_dict({"slots": {"x": {"type": "any", "mappings": []}}})}
+before = {name: d.is_empty() for name, d in domains.items()}
+speedups.install()
+after = {name: d.is_empty() for name, d in domains.items()}
+print(json.dumps({"before": before, "after": after}))
+"""
+
+
+def test_whether_the_domain_is_empty_is_answered_as_rasa_does(tmp_path) -> None:
+    run = subprocess.run(
+        [str(rasa_python()), "-c", EMPTY_DOMAIN_SCRIPT, str(ROOT / "domain.yml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["after"] == result["before"]
+    assert result["before"]["empty"] is True and result["before"]["project"] is False
+    assert result["before"]["intents only"] is False

@@ -68,8 +68,17 @@ SCRIPT = textwrap.dedent(
         for component in loaded:
             model = component.model
             vector = model.features.transform([model.document(message)])
-            labels, weights, intercept, _ = model.scorer()
+            labels, weights, intercept, known, _ = model.scorer()
             ours = (model.vector(message) @ weights).toarray().ravel() + intercept
+            # the margins rank uses: the sparse product's, to the bit; none without a known feature
+            out.setdefault("__margins_agree__", True)
+            margins = model.margins(message)
+            if margins is None:
+                out["__margins_agree__"] &= model.vector(message)[:, :known].nnz == 0
+            else:
+                out["__margins_agree__"] &= bool(np.array_equal(margins, ours))
+                out.setdefault("__margins_seen__", 0)
+                out["__margins_seen__"] += 1
             out.setdefault("__margins_agree__", True)
             ours_vector = model.vector(message)
             out["__margins_agree__"] &= ours_vector.shape == vector.shape
@@ -133,3 +142,4 @@ def test_a_message_without_known_content_gets_no_intent(parsed: dict[str, dict],
 
 def test_the_prepared_weights_give_the_svms_own_margins(parsed: dict[str, dict]) -> None:
     assert parsed["__margins_agree__"] is True
+    assert parsed["__margins_seen__"] >= 4  # every known message, by both components
