@@ -102,9 +102,29 @@ def install() -> None:
     DialogueStateTracker.applied_events = applied_events(rasa_applied_events)  # type: ignore[method-assign]
     Domain.states_for_tracker_history = states_for_tracker_history  # type: ignore[method-assign]
     DialogueStateTracker.copy = tracker_copy(DialogueStateTracker.copy)  # type: ignore[method-assign]
+    from rasa.core.actions.forms import FormAction
+
+    FormAction._temporary_tracker = form_tracker(FormAction._temporary_tracker)  # type: ignore[method-assign]
     import rasa.shared.core.trackers as trackers_module
 
     trackers_module.dataclasses = LoopAsDict(trackers_module.dataclasses)  # type: ignore[assignment]
+    trackers_module.copy = SlotCopy(trackers_module.copy)  # type: ignore[assignment]
+
+
+class SlotCopy:
+    """The ``copy`` module as ``DialogueStateTracker.__init__`` sees it (its one use there:
+    ``copy.copy`` of each of the domain's slots, for every tracker made, the replays of
+    the history included), with ``copy_slot`` as ``copy``."""
+
+    def __init__(self, module: Any):
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    @staticmethod
+    def copy(value: Any) -> Any:
+        return copy_slot(value)
 
 
 ATOMIC = frozenset({str, int, float, bool, type(None)})
@@ -159,6 +179,7 @@ def copy_slot(slot: Any) -> Any:
     """``copy.copy(slot)``: for a class without its own copying, what ``copy.copy`` does
     (a new object of the class with the same attributes), without its protocol look-ups."""
     import copy as copying
+    import copyreg
 
     kind = type(slot)
     plain = PLAIN_CLASSES.get(kind)
@@ -167,7 +188,7 @@ def copy_slot(slot: Any) -> Any:
             kind.__reduce_ex__ is object.__reduce_ex__ and kind.__reduce__ is object.__reduce__
             and not hasattr(kind, "__copy__") and not hasattr(kind, "__setstate__")
             and not any(vars(c).get("__slots__") for c in kind.__mro__) and not hasattr(kind, "__getstate__")
-            and kind.__new__ is object.__new__)
+            and kind.__new__ is object.__new__ and kind not in copyreg.dispatch_table)
     if not plain:
         return copying.copy(slot)
     new = object.__new__(kind)
@@ -176,6 +197,54 @@ def copy_slot(slot: Any) -> Any:
 
 
 PLAIN_CLASSES: dict = {}
+
+
+# What a slot holds besides its definition (its value, and whether it was set).
+SLOT_VALUE = frozenset({"_value", "_has_been_set"})
+
+
+def same_definitions(slots: dict, definitions: Any) -> bool:
+    """Whether a tracker's slots are those ``definitions`` (the domain's) would give it."""
+    definitions = list(definitions)
+    if len(slots) != len(definitions):
+        return False
+    for definition in definitions:
+        slot = slots.get(definition.name)
+        if type(slot) is not type(definition):
+            return False
+        mine, theirs = vars(slot), vars(definition)
+        if mine.keys() != theirs.keys() or any(
+                mine[key] != theirs[key] for key in theirs if key not in SLOT_VALUE):
+            return False
+    return True
+
+
+def form_tracker(rasa_temporary_tracker: Callable) -> Callable:
+    """``FormAction._temporary_tracker`` without replaying the history. Rasa makes the
+    tracker that a form's validation action gets (on every turn of the form) as a new tracker
+    with the domain's slots, applying the events since the latest restart and then a few
+    more; here, for a tracker that was never restarted and whose slots are the domain's, the
+    tracker is copied (``tracker_copy``, as Rasa's new tracker: no ``model_id``, no
+    ``sender_source``, not a rule tracker, no ``max_event_history``) and the few events are
+    applied to the copy. Any other tracker goes to Rasa's replay."""
+    from rasa.shared.core.constants import REQUESTED_SLOT
+    from rasa.shared.core.events import ActionExecuted, SlotSet
+
+    def _temporary_tracker(self: Any, current_tracker: Any, additional_events: list, domain: Any) -> Any:
+        if (current_tracker._max_event_history is not None or current_tracker.idx_after_latest_restart() != 0
+                or type(current_tracker.slots) is not dict
+                or not same_definitions(current_tracker.slots, domain.slots)):
+            return rasa_temporary_tracker(self, current_tracker, additional_events, domain)
+        tracker = current_tracker.copy()
+        tracker.sender_id = current_tracker.sender_id
+        tracker.is_rule_tracker = False
+        for event in [SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
+                      ActionExecuted(self.name()), *additional_events]:
+            tracker.update(event, domain)
+        return tracker
+
+    _temporary_tracker.__doc__ = rasa_temporary_tracker.__doc__
+    return _temporary_tracker
 
 
 def tracker_copy(rasa_copy: Callable) -> Callable:

@@ -257,7 +257,11 @@ generated = TrainingDataGenerator(graph, domain, remove_duplicates=False, augmen
 RASA_STATES = Domain.states_for_tracker_history
 RASA_APPLIED = DialogueStateTracker.applied_events
 RASA_COPY = DialogueStateTracker.copy
+from rasa.core.actions.forms import FormAction
+RASA_FORM_TRACKER = FormAction._temporary_tracker
 history.install()
+OURS_FORM_TRACKER = FormAction._temporary_tracker
+assert OURS_FORM_TRACKER is not RASA_FORM_TRACKER
 OURS_STATES = Domain.states_for_tracker_history
 OURS_APPLIED = DialogueStateTracker.applied_events
 OURS_COPY = DialogueStateTracker.copy
@@ -267,15 +271,21 @@ import dataclasses
 import rasa.shared.core.trackers as trackers_module
 OURS_DATACLASSES = trackers_module.dataclasses
 assert OURS_DATACLASSES is not dataclasses
+OURS_COPY_MODULE = trackers_module.copy
+assert OURS_COPY_MODULE is not copy
 
 def rasa(fn):
     Domain.states_for_tracker_history = RASA_STATES
     DialogueStateTracker.applied_events = RASA_APPLIED
     DialogueStateTracker.copy = RASA_COPY
     trackers_module.dataclasses = dataclasses
+    FormAction._temporary_tracker = RASA_FORM_TRACKER
+    trackers_module.copy = copy
     try:
         return fn()
     finally:
+        trackers_module.copy = OURS_COPY_MODULE
+        FormAction._temporary_tracker = OURS_FORM_TRACKER
         Domain.states_for_tracker_history = OURS_STATES
         DialogueStateTracker.applied_events = OURS_APPLIED
         DialogueStateTracker.copy = OURS_COPY
@@ -284,16 +294,41 @@ def rasa(fn):
 from rasa.shared.core.events import LoopInterrupted, ActionExecutionRejected
 from rasa.shared.core.trackers import EventVerbosity
 
-def picture(tr):
-    # everything a tracker holds, comparable between two trackers on the same events
+def picture(tr, shared=None):
+    # everything a tracker holds, comparable between two trackers on the same events (the
+    # events not in `shared` by what they hold)
     out = {key: value for key, value in vars(tr).items() if key != history.ATTRIBUTE}
-    out["events"] = [id(e) for e in tr.events]
+    out["events"] = [id(e) if shared is None or id(e) in shared else e.as_dict() for e in tr.events]
     out["events_type"] = (type(tr.events).__name__, tr.events.maxlen)
     out["slots"] = {name: (type(slot).__name__, vars(slot)) for name, slot in tr.slots.items()}
     out["state"] = tr.current_state(EventVerbosity.ALL)
     return copy.deepcopy(out)  # as it is now, whatever changes later
 
 copies_checked = 0
+form_trackers_checked = 0
+import time as clock
+
+def check_form_tracker(t, label):
+    # the tracker a form's validation gets: Rasa's, and ours from a copy
+    global checked, mismatches, first, form_trackers_checked
+    if not FORMS:
+        return
+    form = FORMS[len(label) % len(FORMS)]
+    additional = [SlotSet(slots[len(label) % len(slots)], "回答"), SlotSet("requested_slot", None)] if slots else []
+    real_time = clock.time
+    clock.time = lambda: 1764500000.0  # the events both make are then alike
+    try:
+        which = OTHER_DOMAIN if len(label) % 4 == 0 else domain
+        ref = rasa(lambda: form._temporary_tracker(t, additional, which))
+        ours = form._temporary_tracker(t, additional, which)
+    finally:
+        clock.time = real_time
+    shared = {id(e) for e in t.events} | {id(e) for e in additional}
+    checked += 1; form_trackers_checked += 1
+    a, b = picture(ours, shared), picture(ref, shared)
+    if a != b:
+        mismatches += 1
+        first = first or {"label": label, "form_tracker": [k for k in a if a.get(k) != b.get(k)]}
 def check_copy(t, label):
     global checked, mismatches, first, copies_checked
     before = picture(t)
@@ -319,6 +354,13 @@ def check_copy(t, label):
 slots = [s.name for s in domain.slots]
 loops = list(domain.form_names)
 RULE_ONLY = {"rule_only_slots": slots[::3], "rule_only_loops": loops[:1]}
+FORMS = [FormAction(name, None) for name in loops]
+# a domain whose slots are not those the trackers were made with (a model reloaded since)
+OTHER_DOMAIN = copy.deepcopy(domain)
+for slot in OTHER_DOMAIN.slots:
+    if type(slot).__name__ == "TextSlot" and slot.name != "requested_slot":
+        slot.initial_value = slot._value = "另一个初始值"
+        break
 COMBOS = [(False, False, None), (False, True, RULE_ONLY), (True, True, None), (False, True, None), (True, False, None)]
 
 def vandalise(states):
@@ -346,6 +388,7 @@ def check(t, label):
             mismatches += 1
             first = first or {"label": label, "combo": [omit, ignore, bool(rod)], "ref": ref[-3:], "ours": again2[-3:]}
     check_copy(t, label)
+    check_form_tracker(t, label)
     # the tracker's state as an action gets it: the same, and a copy as deep
     ref_state = rasa(lambda: t.current_state(EventVerbosity.ALL))
     ours_state = t.current_state(EventVerbosity.ALL)
@@ -432,7 +475,7 @@ for n, source in enumerate(chosen):
             kinds.add(type(extra).__name__)
             check(t, f"{n}:{i}+{type(extra).__name__}")
 print(json.dumps({"trackers": len(chosen), "checked": checked, "mismatches": mismatches, "first": first,
-                  "kinds": sorted(kinds), "rules": sum(1 for t in chosen if t.is_rule_tracker), "hidden": hidden_seen, "copies": copies_checked,
+                  "kinds": sorted(kinds), "rules": sum(1 for t in chosen if t.is_rule_tracker), "hidden": hidden_seen, "copies": copies_checked, "form_trackers": form_trackers_checked,
                   "seconds": round(time.time() - start, 1)}, default=str, ensure_ascii=False))
 """
 
@@ -444,9 +487,10 @@ def test_the_kept_history_gives_rasas_states_applied_events_and_copies(tmp_path)
     featurised differently through another tracker on the same events, and trackers cut by
     ``max_event_history``: the states each policy gets (for both ways of treating rule-only
     turns, with and without unset slots and rule-only data), the applied events, the
-    tracker's copy and the tracker's state sent to an action (its form started by a message
-    holding tuples and numeric keys) are those of Rasa's own code, also when the caller
-    changed the previous result, the copy or the state."""
+    tracker's copy, the tracker a form's validation gets (also with a domain whose slots
+    differ from the tracker's) and the tracker's state sent to an action (its form started
+    by a message holding tuples and numeric keys) are those of Rasa's own code, also when
+    the caller changed the previous result, the copy or the state."""
     run = subprocess.run(
         [str(rasa_python()), "-c", HISTORY_SCRIPT, str(ROOT)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
@@ -457,7 +501,7 @@ def test_the_kept_history_gives_rasas_states_applied_events_and_copies(tmp_path)
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["mismatches"] == 0, result["first"]
     assert result["trackers"] == 80 and result["rules"] > 0 and result["hidden"] > 0
-    assert result["checked"] > 3000 and result["copies"] > 500
+    assert result["checked"] > 3000 and result["copies"] > 500 and result["form_trackers"] > 500
     assert {"UserUtteranceReverted", "ActionReverted", "Restarted", "SessionStarted", "ActiveLoop",
             "DefinePrevUserUtteredFeaturization", "shared-flag"} <= set(result["kinds"])
 
