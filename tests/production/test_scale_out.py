@@ -15,8 +15,9 @@ location opened for the load driver). One run for the module (``scenario``):
 3. the "unlucky" citizen then goes through a petition without pause, and its confirmation sets
    the moment of the kill: once the action server has filed its case and the answer is on
    its way back to the replica that asked (a proxy between each replica and the action
-   server holds it there), that replica is SIGKILLed, as soon as at least one other citizen's
-   message is in flight on it too. No other citizen's confirmation is in flight at that moment
+   server holds it there), that replica is SIGKILLed, as soon as another citizen's message is
+   in flight on it too (the same proxy holds the action server's next answer to another
+   conversation on that replica). No other citizen's confirmation is in flight at that moment
    (they are held back until the kill is done): that window is the subject of the last test,
    on the unlucky citizen alone;
 4. everyone carries on. A message in flight on the killed replica gets 502 from nginx (or a
@@ -95,6 +96,10 @@ class ActionLink:
         self.port = free_port()
         self.sender = b""
         self.held = threading.Event()
+        # ``hold_another``: the next answer to any other conversation is held as well (until
+        # ``release``), so that one more citizen's message is in flight on this replica
+        self.another = False
+        self.another_held = threading.Event()
         self.released = threading.Event()
         self.held_case_no = ""
         self._server: Optional[socket.socket] = None
@@ -114,6 +119,9 @@ class ActionLink:
 
     def arm(self, sender: str) -> None:
         self.sender = sender.encode()
+
+    def hold_another(self) -> None:
+        self.another = True
 
     def release(self) -> None:
         self.released.set()
@@ -163,6 +171,11 @@ class ActionLink:
         try:
             while data := upstream.recv(65536):
                 call["response"].extend(data)
+                if (self.another and not self.another_held.is_set() and call["request"]
+                        and not (self.sender and self.sender in call["request"])):
+                    self.another_held.set()
+                    self.released.wait(300)
+                    return  # the answer is dropped with the connection
                 if self.sender and self.sender in call["request"] and not self.held.is_set():
                     found = CASE_NO_BYTES.search(call["response"])
                     if found:
@@ -333,10 +346,14 @@ async def _run(deployment: ScaleOut, links: dict[str, ActionLink], run_id: str) 
             deadline = time.monotonic() + 60
             while confirmations_in_flight() and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
-            # The unlucky citizen's request and at least one other citizen's on the victim.
+            # The unlucky citizen's request and at least one other citizen's on the victim: the
+            # next answer of the action server to another conversation on the victim is held
+            # (a fast replica rarely has two messages open at once on its own, and the others
+            # stop at their confirmations while the kill is prepared).
             port = stack.replica_ports[victim]
-            deadline = time.monotonic() + 15
-            while established(port) < 2 and time.monotonic() < deadline:
+            links[victim].hold_another()
+            deadline = time.monotonic() + 30
+            while (not links[victim].another_held.is_set() or established(port) < 2) and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
             outcome["others_confirming_at_kill"] = confirmations_in_flight()
             outcome["in_flight_at_kill"] = established(port)
