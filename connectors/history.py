@@ -91,8 +91,11 @@ def kept(tracker: Any) -> Kept:
 
 
 def install() -> None:
-    """Replace ``DialogueStateTracker.applied_events`` and ``Domain.states_for_tracker_history``
-    with the versions that reuse the tracker's kept replay."""
+    """Replace, in this process: ``DialogueStateTracker.applied_events`` and
+    ``Domain.states_for_tracker_history`` (the kept replay), ``DialogueStateTracker.copy``
+    and ``FormAction._temporary_tracker`` (copies instead of replays), and the ``copy`` and
+    ``dataclasses`` modules as ``rasa.shared.core.trackers`` sees them (``SlotCopy``,
+    ``LoopAsDict``). Installing twice changes nothing."""
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -111,16 +114,21 @@ def install() -> None:
     trackers_module.copy = SlotCopy(trackers_module.copy)  # type: ignore[assignment]
 
 
-class SlotCopy:
-    """The ``copy`` module as ``DialogueStateTracker.__init__`` sees it (its one use there:
-    ``copy.copy`` of each of the domain's slots, for every tracker made, the replays of
-    the history included), with ``copy_slot`` as ``copy``."""
+class ModuleView:
+    """A module as ``rasa.shared.core.trackers`` sees it: the module itself, except for what
+    a subclass defines."""
 
     def __init__(self, module: Any):
         self._module = module
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._module, name)
+
+
+class SlotCopy(ModuleView):
+    """The ``copy`` module as ``DialogueStateTracker.__init__`` sees it (its one use there:
+    ``copy.copy`` of each of the domain's slots, for every tracker made, the replays of
+    the history included), with ``copy_slot`` as ``copy``."""
 
     @staticmethod
     def copy(value: Any) -> Any:
@@ -130,18 +138,12 @@ class SlotCopy:
 ATOMIC = frozenset({str, int, float, bool, type(None)})
 
 
-class LoopAsDict:
+class LoopAsDict(ModuleView):
     """The ``dataclasses`` module as ``DialogueStateTracker.current_state`` sees it, with an
     ``asdict`` that copies the active loop (its ``trigger_message`` is the parsed message that
     started the form, copied for every call of an action) by a loop over plain dicts, lists
     and atomic values instead of ``dataclasses``' generic one; anything else is copied by
     ``dataclasses`` itself. The same value, a copy as deep."""
-
-    def __init__(self, module: Any):
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._module, name)
 
     def asdict(self, obj: Any, *, dict_factory: Callable = dict) -> Any:
         from rasa.shared.core.trackers import TrackerActiveLoop

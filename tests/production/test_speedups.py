@@ -274,22 +274,23 @@ assert OURS_DATACLASSES is not dataclasses
 OURS_COPY_MODULE = trackers_module.copy
 assert OURS_COPY_MODULE is not copy
 
+# (where, what, Rasa's, ours): each replaced piece
+SWAPS = [(Domain, "states_for_tracker_history", RASA_STATES, OURS_STATES),
+         (DialogueStateTracker, "applied_events", RASA_APPLIED, OURS_APPLIED),
+         (DialogueStateTracker, "copy", RASA_COPY, OURS_COPY),
+         (FormAction, "_temporary_tracker", RASA_FORM_TRACKER, OURS_FORM_TRACKER),
+         (trackers_module, "dataclasses", dataclasses, OURS_DATACLASSES),
+         (trackers_module, "copy", copy, OURS_COPY_MODULE)]
+
 def rasa(fn):
-    Domain.states_for_tracker_history = RASA_STATES
-    DialogueStateTracker.applied_events = RASA_APPLIED
-    DialogueStateTracker.copy = RASA_COPY
-    trackers_module.dataclasses = dataclasses
-    FormAction._temporary_tracker = RASA_FORM_TRACKER
-    trackers_module.copy = copy
+    # fn run on Rasa's own pieces
+    for owner, name, theirs, _ in SWAPS:
+        setattr(owner, name, theirs)
     try:
         return fn()
     finally:
-        trackers_module.copy = OURS_COPY_MODULE
-        FormAction._temporary_tracker = OURS_FORM_TRACKER
-        Domain.states_for_tracker_history = OURS_STATES
-        DialogueStateTracker.applied_events = OURS_APPLIED
-        DialogueStateTracker.copy = OURS_COPY
-        trackers_module.dataclasses = OURS_DATACLASSES
+        for owner, name, _, ours in SWAPS:
+            setattr(owner, name, ours)
 
 from rasa.shared.core.events import LoopInterrupted, ActionExecutionRejected
 from rasa.shared.core.trackers import EventVerbosity
