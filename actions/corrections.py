@@ -81,4 +81,4 @@ class ActionCancelPetition(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         dispatcher.utter_message(text=texts.text("cancelled"))
-        return reset_petition()
+        return reset_petition(tracker)

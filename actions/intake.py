@@ -101,9 +101,11 @@ def is_vague_opener(text: str) -> bool:
     return not WISH_TO_FILE.search(text) and not VAGUE_WORDS.sub("", text)
 
 
-def reset_petition() -> list[EventType]:
-    """Events that clear one petition in progress (the last filed case stays known)."""
-    return [SlotSet(slot, None) for slot in PETITION_STATE_SLOTS]
+def reset_petition(tracker: Tracker) -> list[EventType]:
+    """Events that clear one petition in progress (the last filed case stays known): one for
+    each slot of it that holds a value. An empty slot gets none: every event is stored
+    (encrypted) and sent back to the action server with each later call of the conversation."""
+    return [SlotSet(slot, None) for slot in PETITION_STATE_SLOTS if tracker.get_slot(slot) is not None]
 
 
 # Words about the registration itself, not the matter ("我想了想，还是同意吧，帮我登记").
@@ -162,7 +164,7 @@ class ActionStartIntake(Action):
             dispatcher.utter_message(
                 text=texts.text("submit.recovered", case_no=lost["case"]["case_no"], query_code=lost["query_code"])
             )
-        events = reset_petition() + (filed_events(lost) if lost is not None else [])
+        events = reset_petition(tracker) + (filed_events(lost) if lost is not None else [])
         # A "/file_petition" button files the description it was offered for.
         text = described_text(tracker)
         # Emergency numbers first; a matter for another procedure is explained, not filed.

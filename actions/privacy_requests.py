@@ -28,7 +28,7 @@ from bot.rules.masking import mask_numbers_in_text, mask_phone
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
 from actions.common import log_tag
-from actions.intake import reset_petition
+from actions.intake import PETITION_STATE_SLOTS, reset_petition
 from actions.understanding import PENDING_SLOT
 
 logger = logging.getLogger(__name__)
@@ -108,9 +108,8 @@ class ActionDataErase(Action):
             dispatcher.utter_message(text=texts.text("privacy_request.filed_elsewhere"))
             return []
         dispatcher.utter_message(text=texts.text("privacy_request.erased"))
-        reset = reset_petition()
-        cleared = {event["name"] for event in reset}
-        return reset + [SlotSet(slot, None) for slot in sorted(PERSONAL_SLOTS - cleared)]
+        others = sorted(PERSONAL_SLOTS - set(PETITION_STATE_SLOTS))
+        return reset_petition(tracker) + [SlotSet(slot, None) for slot in others if tracker.get_slot(slot) is not None]
 
 
 class ActionDataKeep(Action):

@@ -64,7 +64,7 @@ class ValidateStatusForm(AskingFormValidationAction):
                 dispatcher.utter_message(
                     text=texts.text("submit.recovered", case_no=lost["case"]["case_no"], query_code=lost["query_code"])
                 )
-                recovered += reset_petition() + filed_events(lost)
+                recovered += reset_petition(tracker) + filed_events(lost)
                 tracker.add_slots(recovered)  # the lookup below then takes this case
         return recovered + await super().validate_turn(dispatcher, tracker, domain)
 

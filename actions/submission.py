@@ -63,17 +63,17 @@ class ActionCompletePetition(Action):
         status = tracker.get_slot("intake_status")
         if status == "declined":
             dispatcher.utter_message(text=texts.text("consent.declined"))
-            return reset_petition()
+            return reset_petition(tracker)
         if status == "paused":
             button = {"title": texts.entry("validation.paused_button"), "payload": "/continue_petition"}
             dispatcher.utter_message(text=texts.text("validation.paused"), buttons=[button])
             return []
         if status == "barred":
             dispatcher.utter_message(text=texts.text("barred"))
-            return reset_petition()
+            return reset_petition(tracker)
         if status == "guardian_declined":
             dispatcher.utter_message(text=texts.text("guardian.declined"))
-            return reset_petition()
+            return reset_petition(tracker)
         if status in ("confirmed", "submit_failed") and tracker.get_slot("submission_key"):
             return await self.submit(dispatcher, tracker)
         dispatcher.utter_message(response="utter_nothing_to_submit")
@@ -93,7 +93,7 @@ class ActionCompletePetition(Action):
                 status_label=case.get("status_label") or "", unit=case.get("responsible_unit") or "",
             ))
             logger.info("petition added to %s as material (conversation %s)", case["case_no"], log_tag(tracker))
-            return reset_petition() + filed_events(result)
+            return reset_petition(tracker) + filed_events(result)
         deadlines = case.get("deadlines") or {}
         # 60 days (第34条) only for 第31条(六) matters; litigation etc. follow their own limits.
         own = deadlines.get("handling_procedure") == "own_procedure"
@@ -113,7 +113,7 @@ class ActionCompletePetition(Action):
         if result.get("outcome") == REPEAT and related:
             dispatcher.utter_message(text=repeat_note(related))
         logger.info("petition filed as %s (conversation %s)", case["case_no"], log_tag(tracker))
-        return reset_petition() + filed_events(result)
+        return reset_petition(tracker) + filed_events(result)
 
     @staticmethod
     def failed(dispatcher: CollectingDispatcher, exc: BackOfficeError) -> list[EventType]:

@@ -43,7 +43,7 @@ class ActionCancelOutsideForm(Action):
             from actions.intake import reset_petition
 
             dispatcher.utter_message(text=texts.text("withdrawal.paused_cancelled"))
-            return reset_petition()
+            return reset_petition(tracker)
         case_no = filed_case_no(tracker)
         if not case_no:
             dispatcher.utter_message(text=texts.text("withdrawal.nothing_to_cancel"))

@@ -1,6 +1,6 @@
 """The load driver: simulated citizens through complete intake conversations on the REST channel.
 
-Each citizen is an asyncio task with its own HTTP connection pool: it starts a conversation
+Each citizen is an asyncio task with its own HTTP connection: it starts a conversation
 (a new sender id, a scripted petition from ``bench/conversations.py``), sends every turn,
 checks every reply, optionally "types" between messages (think time), and starts the next
 conversation until the phase's duration is over. Conversations in flight then finish
@@ -29,6 +29,13 @@ from bench.conversations import CASE_MARK, Citizen, Turn, conversation
 from tests.production.helpers import case_no_in
 
 TIMEOUT = aiohttp.ClientTimeout(total=60)
+
+# How a citizen's messages reach Rasa. "per-message": each on a connection of its own, as
+# deploy/nginx.conf passes them on (its upstream has no ``keepalive``, so nginx opens a new
+# connection to Rasa for every request, and the Sanic worker that accepts it first takes it);
+# "keep-alive": one connection per citizen for the whole phase, pinned to the Sanic worker that
+# accepted it (a client talking to Rasa directly).
+CONNECTIONS = ("per-message", "keep-alive")
 
 
 @dataclass
@@ -72,8 +79,9 @@ async def _citizen(
     until: float,
     rng: random.Random,
     headers: dict[str, str] | None = None,
+    connections: str = CONNECTIONS[0],
 ) -> None:
-    connector = aiohttp.TCPConnector(limit=1)
+    connector = aiohttp.TCPConnector(limit=1, force_close=connections == "per-message")
     async with aiohttp.ClientSession(timeout=TIMEOUT, connector=connector, headers=headers) as session:
         number = 0
         while time.monotonic() < until:
@@ -137,15 +145,20 @@ async def run_phase(
     grace: float = 90.0,
     seed: int = 7,
     headers: dict[str, str] | None = None,
+    connections: str = CONNECTIONS[0],
 ) -> PhaseResult:
-    """Play ``citizens`` concurrent citizens for ``duration`` seconds (plus ``grace``)."""
+    """Play ``citizens`` concurrent citizens for ``duration`` seconds (plus ``grace``), their
+    messages sent as ``connections`` says (``CONNECTIONS``)."""
+    if connections not in CONNECTIONS:
+        raise ValueError(f"connections: one of {CONNECTIONS}")
     result = PhaseResult(name, citizens, think, window=duration)
     started = time.monotonic()
     until = started + duration
     tasks = [
         # Each phase its own citizens: the same person with the same matter again would be a
         # repeat petition, added to the first case (bot/store/repeats.py), not a new one.
-        asyncio.create_task(_citizen(i, url, run_id, result, until, random.Random(f"{seed}:{name}:{i}"), headers))
+        asyncio.create_task(_citizen(i, url, run_id, result, until, random.Random(f"{seed}:{name}:{i}"), headers,
+                                     connections))
         for i in range(citizens)
     ]
     return await _collect(result, tasks, duration + grace, started)

@@ -43,7 +43,7 @@ from typing import Any, Iterable
 
 import psutil
 
-from bench.load import PhaseResult, run_phase
+from bench.load import CONNECTIONS, PhaseResult, run_phase
 from bench.conversations import wage_arrears, make_citizen
 from tests.support.stack import (
     ROOT,
@@ -298,7 +298,7 @@ def run_development(name: str, model: Path, args: argparse.Namespace) -> ConfigR
         print(f"[{name}/development] throughput: {args.citizens} citizens for {args.duration}s ...", flush=True)
         cpu_before = cpu_seconds(stack)
         phase_result = asyncio.run(run_phase("throughput", url, args.citizens, args.duration, (0.0, 0.0),
-                                             f"dev{name[:3]}{uuid.uuid4().hex[:4]}t"))
+                                             f"dev{name[:3]}{uuid.uuid4().hex[:4]}t", connections=args.connections))
         record = phase_record("throughput", (0.0, 0.0), args.citizens, phase_result)
         record["cpu_ms_per_message"] = cpu_per_message(cpu_before, cpu_seconds(stack), phase_result.messages)
         result.phases.append(record)
@@ -348,7 +348,7 @@ def run_config(name: str, model: Path, args: argparse.Namespace) -> ConfigResult
             cpu_before = cpu_seconds(stack)
             phase_result = asyncio.run(
                 run_phase(phase, url, args.citizens, args.duration, think, f"{name}{suffix[:4]}{phase[0]}",
-                          headers=stack.rest_headers())
+                          headers=stack.rest_headers(), connections=args.connections)
             )
             cpu_after = cpu_seconds(stack)
             if profiler is not None:
@@ -413,7 +413,8 @@ def machine() -> str:
 
 
 def render(results: list[ConfigResult], nlu: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
-    lines = [f"Machine: {machine()}", ""]
+    lines = [f"Machine: {machine()}", "",
+             f"Connections: {args.connections} (each citizen's messages; bench/load.py CONNECTIONS)", ""]
     lines.append("| model | phase | citizens | think | messages | msg/s | p50 ms | p95 ms | p99 ms | errors | told/lost/dup |")
     lines.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
@@ -575,6 +576,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think-min", type=float, default=1.0)
     parser.add_argument("--think-max", type=float, default=3.0)
     parser.add_argument("--rasa-workers", type=int, default=2)
+    parser.add_argument("--connections", choices=CONNECTIONS, default=CONNECTIONS[0],
+                        help="each message on a new connection, as nginx sends it (default), or one "
+                             "keep-alive connection per citizen (bench/load.py)")
     parser.add_argument("--action-workers", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="py-spy one Rasa worker under load")
     parser.add_argument("--skip-nlu", action="store_true")
@@ -603,7 +607,7 @@ def main(argv: list[str] | None = None) -> int:
         {r.name: r for r in results}, dev, nlu, args.citizens)
     (RESULTS / "report.md").write_text(report + "\n", encoding="utf-8")
     (RESULTS / "report.json").write_text(
-        json.dumps({"machine": machine(), "configs": [asdict(r) for r in results],
+        json.dumps({"machine": machine(), "connections": args.connections, "configs": [asdict(r) for r in results],
                     "development": [asdict(r) for r in dev.values()], "nlu": nlu}, indent=2,
                    ensure_ascii=False),
         encoding="utf-8",

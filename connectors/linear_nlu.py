@@ -320,7 +320,12 @@ def template_key(intent_response_key: str) -> str:
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LinearResponseSelector(_LinearComponent):
     """The answer of one retrieval intent (``faq/fees`` …) in the output format of Rasa's
-    ResponseSelector: ``response_selector[<retrieval_intent>]`` with ``response`` and ``ranking``."""
+    ResponseSelector: ``response_selector[<retrieval_intent>]`` with ``response`` and ``ranking``.
+
+    ``response`` names the answer (``intent_response_key``, ``utter_action``) without Rasa's
+    copy of its text (``responses``): ``utter_faq`` takes the text from the domain by
+    ``utter_action``, and the parse of every message stays in the conversation's events,
+    which are stored and sent to the action server with each call."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -330,13 +335,10 @@ class LinearResponseSelector(_LinearComponent):
         intent = self.component_config["retrieval_intent"]
         examples = [m for m in training_data.intent_examples
                     if m.get(TEXT) and m.get(INTENT) == intent and m.get(INTENT_RESPONSE_KEY)]
-        self.extra = {"responses": {key: value for key, value in training_data.responses.items()
-                                    if key.startswith(template_key(intent + "/"))}}
         return self.train_on(training_data, examples, [m.get(INTENT_RESPONSE_KEY) for m in examples])
 
     def process(self, messages: List[Message]) -> List[Message]:
         intent = self.component_config["retrieval_intent"]
-        responses = self.extra.get("responses") or {}
         for message in messages:
             ranking = self.ranking(message)
             if not ranking:
@@ -344,7 +346,6 @@ class LinearResponseSelector(_LinearComponent):
             top, confidence = ranking[0]
             prediction = {
                 "response": {
-                    "responses": responses.get(template_key(top)) or [{TEXT: top}],
                     PREDICTED_CONFIDENCE_KEY: confidence,
                     INTENT_RESPONSE_KEY: top,
                     "utter_action": template_key(top),

@@ -22,9 +22,13 @@ the rows already stored and in the ones being saved.
 Each Rasa process keeps the trackers it saved last (``TRACKER_CACHE_SIZE``, default 256 per
 process; 0 turns it off). The next message of such a conversation reads the conversation's
 rows, proves the kept tracker current with them (their number, the last id and a digest of
-every stored token: ``Stored``) and decrypts only the rows written since (by another worker
-or replica); it is read whole again when anything else changed: rows removed or rewritten
-(retention, an erasure, a declined consent), or a new session started elsewhere. A kept tracker is taken out while Rasa handles
+every row's version: ``Stored``) and fetches and decrypts only the rows written since (by
+another worker or replica); it is read whole again when anything else changed: rows removed
+or rewritten (retention, an erasure, a declined consent), or a new session started
+elsewhere. A row's version is PostgreSQL's ``xmin`` (the transaction that wrote this version
+of the row: every UPDATE gives a new one), so the stored events of earlier turns are not
+fetched again; on SQLite (development) it is the stored token itself (a Fernet token is new
+each time a row is written). A kept tracker is taken out while Rasa handles
 a message and put back only when its events are stored, so a message that fails leaves
 nothing half-done in memory. With ``TRACKER_CACHE_CHECK=1`` (the test suite) every kept
 tracker is also compared with the one read whole, and a difference is logged as an error and
@@ -87,7 +91,7 @@ class EventCipher:
         self._fernet = MultiFernet([Fernet(key) for key in keys])
 
     def encode(self, event: dict[str, Any]) -> str:
-        return self._fernet.encrypt(json.dumps(event).encode("utf-8")).decode("ascii")
+        return self._fernet.encrypt(json.dumps(event, ensure_ascii=False, separators=(",", ":")).encode("utf-8")).decode("ascii")
 
     def decode(self, stored: Optional[str]) -> dict[str, Any]:
         if not stored:
@@ -133,9 +137,9 @@ def declines(events: Iterable[dict[str, Any]]) -> bool:
 class Stored:
     """What the database holds for a conversation, as this process last read or wrote it:
     the number of rows (every session), the id of the last, and a digest of every row's
-    stored ``data`` in order. A Fernet token is new each time a row is written, so a row
-    rewritten by anyone (a declined consent, an erasure the citizen asked for) changes the
-    digest even when the number of rows does not."""
+    version in order (``xmin`` on PostgreSQL, the stored token elsewhere; see the module's
+    docstring). A row rewritten by anyone (a declined consent, an erasure the citizen asked
+    for) changes the digest even when the number of rows does not."""
 
     rows: int
     last_id: Optional[int]
@@ -148,9 +152,9 @@ class Stored:
             stored.add(row_id, data)
         return stored
 
-    def add(self, row_id: Optional[int], data: str) -> None:
+    def add(self, row_id: Optional[int], version: str) -> None:
         """One more row, written after the others (its id, when known)."""
-        self.digest.update(data.encode("ascii"))
+        self.digest.update(version.encode("ascii"))
         self.digest.update(b"\0")
         self.rows += 1
         if row_id is not None:
@@ -192,14 +196,19 @@ class TrackerCache:
         self._kept.pop(sender_id, None)
 
 
-def latest_session(rows: Sequence[Tuple[int, str, Optional[float], str]]) -> List[str]:
+# A row of the events table as this store reads it: (id, type_name, timestamp, version, data);
+# ``data`` is None for the rows a kept tracker already holds (``_rows``).
+Row = Tuple[int, str, Optional[float], str, Optional[str]]
+
+
+def latest_session(rows: Sequence[Row]) -> List[str]:
     """The ``data`` of the rows Rasa's ``retrieve`` reads: from the latest SessionStarted on
     (by timestamp, as ``SQLTrackerStore._event_query`` selects them), or all rows if none."""
     starts = [row[2] for row in rows if row[1] == SessionStarted.type_name and row[2] is not None]
     if not starts:
-        return [row[3] for row in rows]
+        return [row[4] for row in rows]
     start = max(starts)
-    return [row[3] for row in rows if row[2] is not None and row[2] >= start]
+    return [row[4] for row in rows if row[2] is not None and row[2] >= start]
 
 
 def state_of(tracker: DialogueStateTracker) -> dict[str, Any]:
@@ -263,7 +272,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             if self.domain and events:
                 return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
             return None
-        rows = self._all_rows(sender_id)
+        rows = self._rows(sender_id)
         events = [self.cipher.decode(data) for data in latest_session(rows)]
         if self.domain and events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
@@ -272,26 +281,35 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             return tracker
         return None
 
-    def _all_rows(self, sender_id: str) -> List[Tuple[int, str, Optional[float], str]]:
-        """Every row of the conversation, in order: (id, type_name, timestamp, data)."""
+    def _version_column(self) -> Any:
+        """What tells one written version of a row from another (see the module's docstring)."""
+        if self.engine.dialect.name == "postgresql":
+            return sa.literal_column("xmin::text")
+        return self.SQLEvent.__table__.c.data
+
+    def _rows(self, sender_id: str, data_after: Optional[int] = None) -> List[Row]:
+        """The conversation's rows in order: (id, type_name, timestamp, version, data), with
+        ``data`` only of the rows with an id above ``data_after`` (every row's when None)."""
         table = self.SQLEvent.__table__
+        data: Any = table.c.data
+        if data_after is not None:
+            data = sa.case((table.c.id > data_after, table.c.data), else_=sa.null())
+        query = sa.select(table.c.id, table.c.type_name, table.c.timestamp, self._version_column(), data)
+        query = query.where(table.c.sender_id == sender_id)
         with self.session_scope() as session:
-            return [tuple(row) for row in session.execute(
-                sa.select(table.c.id, table.c.type_name, table.c.timestamp, table.c.data)
-                .where(table.c.sender_id == sender_id).order_by(table.c.id)
-            ).all()]
+            return [tuple(row) for row in session.execute(query.order_by(table.c.id)).all()]
 
     def _brought_up_to_date(self, kept: Kept) -> Optional[DialogueStateTracker]:
         """The kept tracker with the rows stored since it was saved, or ``None`` when it must
         be read whole (rows removed or rewritten, a new session, a declined consent)."""
-        rows = self._all_rows(kept.tracker.sender_id)
+        rows = self._rows(kept.tracker.sender_id, data_after=kept.stored.last_id)
         stored = Stored.of([(row[0], row[3]) for row in rows[: kept.stored.rows]])
         if not stored.same_as(kept.stored):
             return None
         newer = rows[kept.stored.rows:]
         if any(row[1] == SessionStarted.type_name for row in newer):
             return None
-        new_events = [self.cipher.decode(row[3]) for row in newer]
+        new_events = [self.cipher.decode(row[4]) for row in newer]
         if declines(new_events):
             return None
         tracker = kept.tracker
@@ -330,12 +348,18 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             stored: Optional[Stored] = getattr(tracker, STORED_STATE, None)
             keep = stored is not None and self.cache.size > 0 and not declined and self._keepable(tracker)
             if keep and rows:
+                # the ids and versions the database gave the rows just written (the
+                # conversation's lock keeps every other writer of new rows out)
                 table = self.SQLEvent.__table__
-                for row in rows:
-                    stored.add(None, row["data"])  # ids given by the database: the last read below
-                stored.last_id = session.execute(
-                    sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == tracker.sender_id)
-                ).scalar()
+                query = sa.select(table.c.id, self._version_column()).where(table.c.sender_id == tracker.sender_id)
+                if stored.last_id is not None:
+                    query = query.where(table.c.id > stored.last_id)
+                written = session.execute(query.order_by(table.c.id)).all()
+                if len(written) == len(rows):
+                    for row_id, version in written:
+                        stored.add(row_id, version)
+                else:  # someone else wrote rows meanwhile: read whole next time
+                    keep = False
             session.commit()
         setattr(tracker, STORED_EVENTS, len(tracker.events))
         if keep and stored.last_id is not None:

@@ -83,6 +83,11 @@ def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
+def slots_after(tracker: Tracker, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The tracker's slot values once ``events`` are applied (what Rasa's tracker then holds)."""
+    return {**tracker.slots, **slot_events(events)}
+
+
 def texts_of(dispatcher: CollectingDispatcher) -> str:
     return "\n".join(m.get("text") or "" for m in dispatcher.messages)
 

@@ -216,3 +216,17 @@ async def test_a_refusal_clears_the_refused_answer_and_keeps_the_others(domain):
     assert events["phone"] is None and events["intake_status"] == "paused"
     assert "petitioner_name" not in events
     assert "电话号码不对" in dispatcher.messages[0]["text"]
+
+
+def test_the_policy_answer_ranking_holds_every_answer_the_clarification_may_offer():
+    """config.yml cuts the ResponseSelector's ranking (it is stored with every message);
+    actions/clarify.py offers up to MAX_CHOICES answers from it."""
+    from pathlib import Path
+
+    import yaml
+
+    from actions.clarify import MAX_CHOICES
+
+    config = yaml.safe_load((Path(__file__).parents[2] / "config.yml").read_text(encoding="utf-8"))
+    [selector] = [c for c in config["pipeline"] if c["name"].endswith("LinearResponseSelector")]
+    assert selector["ranking_length"] >= MAX_CHOICES

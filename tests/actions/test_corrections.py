@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from actions.corrections import ActionCorrectField, ActionCancelPetition
 from actions.intake import PETITION_STATE_SLOTS
-from tests.actions.conftest import make_tracker, slot_events, texts_of
+from tests.actions.conftest import make_tracker, slot_events, slots_after, texts_of
 from tests.actions.test_intake_form import FILLED
 
 AT_SUMMARY = {**FILLED, "summary_confirmed": None}
@@ -59,6 +59,8 @@ async def test_a_new_place_outside_the_district_is_explained(domain, dispatcher)
 
 async def test_cancel_clears_every_answer(domain, dispatcher):
     tracker = make_tracker(domain, text="确定", intent="affirm", slots=AT_SUMMARY)
-    slots = slot_events(await ActionCancelPetition().run(dispatcher, tracker, domain))
-    assert set(slots) == set(PETITION_STATE_SLOTS) and all(v is None for v in slots.values())
+    events = await ActionCancelPetition().run(dispatcher, tracker, domain)
+    assert all(slots_after(tracker, events)[slot] is None for slot in PETITION_STATE_SLOTS)
+    # an event for each answer given, none for a slot that was empty already
+    assert set(slot_events(events)) == {slot for slot in PETITION_STATE_SLOTS if tracker.get_slot(slot) is not None}
     assert "已取消" in texts_of(dispatcher) and "没有提交" in texts_of(dispatcher)

@@ -13,7 +13,7 @@ from actions.intake import (
     ActionStartIntake,
     ValidatePetitionForm,
 )
-from tests.actions.conftest import buttons_of, make_tracker, slot_events, texts_of
+from tests.actions.conftest import buttons_of, make_tracker, slot_events, slots_after, texts_of
 
 FILLED = {
     "pi_consent": True,
@@ -343,8 +343,9 @@ async def test_the_category_question_offers_the_guess_first(domain, dispatcher):
 
 async def test_the_opening_description_becomes_the_facts(domain, dispatcher):
     text = "我在三墩那边的工地干了半年活，老板一直拖着工资不给"
-    events = await ActionStartIntake().run(dispatcher, make_tracker(domain, text=text, intent="file_petition", active_loop=None), domain)
-    slots = slot_events(events)
+    tracker = make_tracker(domain, text=text, intent="file_petition", active_loop=None)
+    events = await ActionStartIntake().run(dispatcher, tracker, domain)
+    slots = slots_after(tracker, events)
     assert slots["facts"] == text
     assert slots["category_guess"] == "劳动和社会保障"
     assert slots["place"] == "三墩镇"
@@ -352,10 +353,9 @@ async def test_the_opening_description_becomes_the_facts(domain, dispatcher):
 
 
 async def test_a_bare_wish_to_complain_leaves_the_facts_to_be_asked(domain, dispatcher):
-    events = await ActionStartIntake().run(
-        dispatcher, make_tracker(domain, text="你好，我要投诉", intent="file_petition", active_loop=None), domain
-    )
-    assert slot_events(events)["facts"] is None
+    tracker = make_tracker(domain, text="你好，我要投诉", intent="file_petition", active_loop=None)
+    events = await ActionStartIntake().run(dispatcher, tracker, domain)
+    assert slots_after(tracker, events)["facts"] is None
 
 
 async def test_a_bare_number_answers_its_question_whatever_the_intent(domain, dispatcher):
@@ -383,3 +383,20 @@ async def test_resuming_the_form_keeps_every_answer_already_given(domain, dispat
     # nothing to explain: the only message is the next question, the summary to confirm
     assert dispatcher.messages[0]["text"].startswith(texts.text("summary.header"))
     assert len(dispatcher.messages) == 1
+
+
+async def test_a_new_petition_sets_no_slot_that_is_empty_already(domain, dispatcher):
+    """Every event is stored and sent back with each later action call: a petition started in
+    a fresh conversation clears nothing (its slots are empty), one started over an unfinished
+    petition clears exactly the answers it held."""
+    from actions.intake import PETITION_STATE_SLOTS
+
+    fresh = make_tracker(domain, text="我要投诉", intent="file_petition", active_loop=None)
+    events = await ActionStartIntake().run(dispatcher, fresh, domain)
+    assert not [e for e in events if e.get("event") == "slot" and e["value"] is None]
+
+    held = {"pi_consent": True, "petitioner_name": "张建国", "phone": "13812345678"}
+    again = make_tracker(domain, text="我要投诉", intent="file_petition", active_loop=None, slots=held)
+    events = await ActionStartIntake().run(dispatcher, again, domain)
+    assert {e["name"] for e in events if e.get("event") == "slot" and e["value"] is None} == set(held)
+    assert all(slots_after(again, events)[slot] is None for slot in PETITION_STATE_SLOTS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from actions import texts
 from actions.intake import QUESTIONS, ActionStartIntake, ValidatePetitionForm
 from bot.rules.fields import NOT_APPLICABLE
-from tests.actions.conftest import buttons_of, make_tracker, slot_events, texts_of
+from tests.actions.conftest import buttons_of, make_tracker, slot_events, slots_after, texts_of
 
 ID = "330106198505123417"
 ALL_IN_ONE = (
@@ -21,7 +21,7 @@ async def run_form(domain, dispatcher, **kwargs) -> dict:
 
 async def test_an_all_in_one_opening_keeps_the_story_and_holds_the_personal_details(domain, dispatcher):
     tracker = make_tracker(domain, text=ALL_IN_ONE, intent="file_petition", active_loop=None)
-    slots = slot_events(await ActionStartIntake().run(dispatcher, tracker, domain))
+    slots = slots_after(tracker, await ActionStartIntake().run(dispatcher, tracker, domain))
     assert slots["facts"] == "我在三墩的工地干了半年，包工头欠我三万八"
     assert slots["place"] == "三墩镇"
     assert slots["pending_answers"] == {
@@ -197,12 +197,12 @@ async def test_the_reset_of_a_new_petition_is_no_answer_to_the_summary(domain, d
     """The stray "请点「确认提交」…" before the notice: Rasa validates the slots a new petition
     resets (SlotSet events ending the tracker at form activation) and a cleared summary answer
     was read as an unclear one."""
-    from actions.intake import reset_petition
+    from actions.intake import PETITION_STATE_SLOTS
 
     tracker = make_tracker(domain, text="我要投诉", intent="file_petition", active_loop=None)
     tracker.events += [
         {"event": "action", "name": "action_start_intake"},
-        *[{"event": "slot", "name": e["name"], "value": e["value"]} for e in reset_petition()],
+        *[{"event": "slot", "name": slot, "value": None} for slot in PETITION_STATE_SLOTS],
     ]
     events = await ValidatePetitionForm().run(dispatcher, tracker, domain)
     # no "请点「确认提交」…": the only message is the form's first question, the notice

@@ -177,8 +177,15 @@ async def main():
     await turn(two, "c", "换了个进程", "phone", "13812345678")
     await turn(two, "c", "还是它", "address", "西湖区")
     hits = one.cache.hits
+    fetched = []
+    rows_of_store = one._rows
+    one._rows = lambda *a, **k: fetched.append(rows_of_store(*a, **k)) or fetched[-1]
     caught_up = await one.retrieve("c")
+    one._rows = rows_of_store
     out["caught_up_hit"] = one.cache.hits == hits + 1
+    [rows] = fetched
+    out["caught_up_rows"] = [len(rows), sum(r[4] is not None for r in rows)]
+    out["caught_up_versions_digits"] = all(str(r[3]).isdigit() for r in rows)
     out["caught_up_equals_fresh"] = state(caught_up) == state(await fresh.retrieve("c"))
     out["caught_up_slots"] = [caught_up.get_slot("petitioner_name"), caught_up.get_slot("phone"),
                               caught_up.get_slot("address")]
@@ -256,7 +263,7 @@ print(json.dumps(asyncio.run(main()), ensure_ascii=False))
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def cache_result(request, tmp_path_factory) -> dict:
-    return run_script(CACHE_SCRIPT, request.param, tmp_path_factory.mktemp("home"))
+    return {**run_script(CACHE_SCRIPT, request.param, tmp_path_factory.mktemp("home")), "backend": request.param}
 
 
 def test_a_kept_tracker_is_what_reading_it_whole_gives(cache_result: dict) -> None:
@@ -266,6 +273,11 @@ def test_a_kept_tracker_is_what_reading_it_whole_gives(cache_result: dict) -> No
 
 def test_rows_another_worker_stored_are_added_to_the_kept_tracker(cache_result: dict) -> None:
     assert cache_result["caught_up_hit"] is True
+    # only the other worker's rows (two turns of 4 events) are fetched with their data
+    total, with_data = cache_result["caught_up_rows"]
+    assert with_data == 8 and total > 8
+    # PostgreSQL proves the older rows unchanged by their versions (xmin), not their data
+    assert cache_result["caught_up_versions_digits"] is (cache_result["backend"] == "postgresql")
     assert cache_result["caught_up_equals_fresh"] is True
     assert cache_result["caught_up_slots"] == ["张2", "13812345678", "西湖区"]
 
