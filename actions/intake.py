@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
@@ -101,11 +101,16 @@ def is_vague_opener(text: str) -> bool:
     return not WISH_TO_FILE.search(text) and not VAGUE_WORDS.sub("", text)
 
 
+def clear_slots(tracker: Tracker, slots: Iterable[str]) -> list[EventType]:
+    """Events that empty ``slots``: one for each slot that holds a value. An empty slot gets
+    none: every event is stored (encrypted) and sent back to the action server with each
+    later call of the conversation."""
+    return [SlotSet(slot, None) for slot in slots if tracker.get_slot(slot) is not None]
+
+
 def reset_petition(tracker: Tracker) -> list[EventType]:
-    """Events that clear one petition in progress (the last filed case stays known): one for
-    each slot of it that holds a value. An empty slot gets none: every event is stored
-    (encrypted) and sent back to the action server with each later call of the conversation."""
-    return [SlotSet(slot, None) for slot in PETITION_STATE_SLOTS if tracker.get_slot(slot) is not None]
+    """Events that clear one petition in progress (the last filed case stays known)."""
+    return clear_slots(tracker, PETITION_STATE_SLOTS)
 
 
 # Words about the registration itself, not the matter ("我想了想，还是同意吧，帮我登记").

@@ -18,7 +18,7 @@ import logging
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -28,7 +28,7 @@ from bot.rules.masking import mask_numbers_in_text, mask_phone
 from actions import texts
 from actions.backoffice import BackOfficeClient, BackOfficeError
 from actions.common import log_tag
-from actions.intake import PETITION_STATE_SLOTS, reset_petition
+from actions.intake import PETITION_STATE_SLOTS, clear_slots, reset_petition
 from actions.understanding import PENDING_SLOT
 
 logger = logging.getLogger(__name__)
@@ -108,8 +108,7 @@ class ActionDataErase(Action):
             dispatcher.utter_message(text=texts.text("privacy_request.filed_elsewhere"))
             return []
         dispatcher.utter_message(text=texts.text("privacy_request.erased"))
-        others = sorted(PERSONAL_SLOTS - set(PETITION_STATE_SLOTS))
-        return reset_petition(tracker) + [SlotSet(slot, None) for slot in others if tracker.get_slot(slot) is not None]
+        return reset_petition(tracker) + clear_slots(tracker, sorted(PERSONAL_SLOTS - set(PETITION_STATE_SLOTS)))
 
 
 class ActionDataKeep(Action):

@@ -30,12 +30,12 @@ from tests.production.helpers import case_no_in
 
 TIMEOUT = aiohttp.ClientTimeout(total=60)
 
-# How a citizen's messages reach Rasa. "per-message": each on a connection of its own, as
-# deploy/nginx.conf passes them on (its upstream has no ``keepalive``, so nginx opens a new
-# connection to Rasa for every request, and the Sanic worker that accepts it first takes it);
-# "keep-alive": one connection per citizen for the whole phase, pinned to the Sanic worker that
-# accepted it (a client talking to Rasa directly).
-CONNECTIONS = ("per-message", "keep-alive")
+# How a citizen's messages reach Rasa. "keep-alive" (the default): one connection per citizen
+# for the whole phase, pinned to the Sanic worker that accepted it (a client talking to Rasa
+# directly); "per-message": each on a connection of its own, as deploy/nginx.conf passes them
+# on (its upstream has no ``keepalive``, so nginx opens a new connection to Rasa for every
+# request, and the Sanic worker that accepts it first takes it).
+CONNECTIONS = ("keep-alive", "per-message")
 
 
 @dataclass

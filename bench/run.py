@@ -577,8 +577,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think-max", type=float, default=3.0)
     parser.add_argument("--rasa-workers", type=int, default=2)
     parser.add_argument("--connections", choices=CONNECTIONS, default=CONNECTIONS[0],
-                        help="each message on a new connection, as nginx sends it (default), or one "
-                             "keep-alive connection per citizen (bench/load.py)")
+                        help="one keep-alive connection per citizen (default), or each message on a "
+                             "new connection, as nginx sends it (bench/load.py)")
     parser.add_argument("--action-workers", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="py-spy one Rasa worker under load")
     parser.add_argument("--skip-nlu", action="store_true")

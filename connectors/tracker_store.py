@@ -152,13 +152,12 @@ class Stored:
             stored.add(row_id, data)
         return stored
 
-    def add(self, row_id: Optional[int], version: str) -> None:
-        """One more row, written after the others (its id, when known)."""
+    def add(self, row_id: int, version: str) -> None:
+        """One more row, written after the others."""
         self.digest.update(version.encode("ascii"))
         self.digest.update(b"\0")
         self.rows += 1
-        if row_id is not None:
-            self.last_id = row_id
+        self.last_id = row_id
 
     def same_as(self, other: "Stored") -> bool:
         return (self.rows, self.last_id, self.digest.digest()) == (other.rows, other.last_id, other.digest.digest())
