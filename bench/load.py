@@ -1,8 +1,9 @@
 """The load driver: simulated citizens through complete intake conversations on the REST channel.
 
-Each citizen is an asyncio task with its own HTTP connection: it starts a conversation
-(a new sender id, a scripted petition from ``bench/conversations.py``), sends every turn,
-checks every reply, optionally "types" between messages (think time), and starts the next
+Each citizen is an asyncio task with its own HTTP connections (``CONNECTIONS``): it starts a
+conversation (a new sender id, a scripted petition from ``bench/conversations.py``), sends
+every turn, checks every reply, optionally "types" between messages (think time; typing
+citizens also begin at a random moment within the first pause), and starts the next
 conversation until the phase's duration is over. Conversations in flight then finish
 within a grace period; whatever is still unfinished after it is cancelled and counted as
 such (not as an error). All traffic goes to 127.0.0.1.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
 import time
 from collections import Counter
@@ -30,12 +32,18 @@ from tests.production.helpers import case_no_in
 
 TIMEOUT = aiohttp.ClientTimeout(total=60)
 
-# How a citizen's messages reach Rasa. "keep-alive" (the default): one connection per citizen
-# for the whole phase, pinned to the Sanic worker that accepted it (a client talking to Rasa
-# directly); "per-message": each on a connection of its own, as deploy/nginx.conf passes them
-# on (its upstream has no ``keepalive``, so nginx opens a new connection to Rasa for every
-# request, and the Sanic worker that accepts it first takes it).
-CONNECTIONS = ("keep-alive", "per-message")
+# How a citizen's messages reach Rasa.
+# - "per-conversation" (the default): each conversation on a keep-alive connection of its own,
+#   as a client holds one while its citizen chats; the next conversation (another citizen)
+#   opens a new one. Rasa's Sanic workers accept from one shared socket, so a new connection
+#   goes to the worker that is free first, and the load spreads as conversations come and go.
+# - "keep-alive": one connection per simulated citizen for the whole phase, pinned to the
+#   worker that accepted it when the phase started (how the 20 connections of the first
+#   moment split between the workers then decides the whole phase).
+# - "per-message": each message on a connection of its own, as deploy/nginx.conf passes
+#   requests on (its upstream has no ``keepalive``): a conversation's messages go to either
+#   worker.
+CONNECTIONS = ("per-conversation", "keep-alive", "per-message")
 
 
 @dataclass
@@ -53,6 +61,8 @@ class PhaseResult:
     completed: dict[str, str] = field(default_factory=dict)  # sender -> case number told
     unfinished: int = 0
     senders: list[str] = field(default_factory=list)
+    # latencies by the step of the conversation, named by the first fragment its reply must hold
+    by_step: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def messages(self) -> int:
@@ -64,11 +74,22 @@ class PhaseResult:
         return self.window_replies / self.window if self.window else 0.0
 
     def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
-        return ordered[index]
+        return percentile(self.latencies_ms, q)
+
+    def slowest_steps(self, count: int = 5) -> list[tuple[str, int, float, float]]:
+        """The steps with the highest p95: (step, messages, p50, p95)."""
+        rows = [(step, len(values), percentile(values, 50), percentile(values, 95))
+                for step, values in self.by_step.items()]
+        return sorted(rows, key=lambda row: row[3], reverse=True)[:count]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank percentile ``q`` (0-100) of ``values``."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, math.ceil(round(q / 100 * len(ordered), 9)) - 1))
+    return ordered[index]
 
 
 async def _citizen(
@@ -81,11 +102,22 @@ async def _citizen(
     headers: dict[str, str] | None = None,
     connections: str = CONNECTIONS[0],
 ) -> None:
-    connector = aiohttp.TCPConnector(limit=1, force_close=connections == "per-message")
-    async with aiohttp.ClientSession(timeout=TIMEOUT, connector=connector, headers=headers) as session:
+    def new_session() -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(limit=1, force_close=connections == "per-message")
+        return aiohttp.ClientSession(timeout=TIMEOUT, connector=connector, headers=headers)
+
+    session = new_session()
+    try:
+        if result.think[1] > 0:
+            # Typing citizens arrive at moments of their own, as people do; started together,
+            # the 20 first messages would reach Rasa in the same millisecond at every phase start.
+            await asyncio.sleep(rng.uniform(0.0, result.think[1]))
         number = 0
         while time.monotonic() < until:
             number += 1
+            if number > 1 and connections == "per-conversation":
+                await session.close()
+                session = new_session()
             sender = f"rest-bench-{run_id}-{index}-{number}"  # REST senders are namespaced
             _, turns = conversation(rng)
             result.conversations += 1
@@ -99,7 +131,9 @@ async def _citizen(
                         status = resp.status
                 except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
                     kind, body, status = f"request:{type(exc).__name__}", None, 0
-                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+                elapsed = (time.perf_counter() - started) * 1000
+                result.latencies_ms.append(elapsed)
+                result.by_step.setdefault(turn.expect[0] if turn.expect else "", []).append(elapsed)
                 if time.monotonic() <= until:
                     result.window_replies += 1
                 if kind is None and status != 200:
@@ -119,6 +153,8 @@ async def _citizen(
                 think = rng.uniform(*result.think) if result.think[1] > 0 else 0.0
                 if think:
                     await asyncio.sleep(think)
+    finally:
+        await session.close()
 
 
 async def _collect(result: PhaseResult, tasks: list[asyncio.Task], timeout: float, started: float) -> PhaseResult:

@@ -109,6 +109,9 @@ def cpu_time(processes: Iterable[psutil.Process]) -> float:
     return total
 
 
+DRIVER = "load driver"
+
+
 def cpu_seconds(stack: Any) -> dict[str, float]:
     """CPU time used so far by each process tree of the stack, and by the PostgreSQL server
     (its backends serve the stack's stores; nothing else runs a query during a phase)."""
@@ -120,7 +123,29 @@ def cpu_seconds(stack: Any) -> dict[str, float]:
             continue
     used["postgresql"] = cpu_time(p for p in psutil.process_iter(["name"])
                                   if (p.info.get("name") or "").startswith("postgres"))
+    used[DRIVER] = cpu_time([psutil.Process()])  # this process: the simulated citizens
     return used
+
+
+def rasa_workers_cpu(stack: Any) -> dict[int, float]:
+    """CPU seconds used so far by each process of the Rasa tree (its Sanic workers)."""
+    proc = stack.processes.get("rasa")
+    if proc is None:
+        return {}
+    used: dict[int, float] = {}
+    for member in process_tree(proc.popen.pid):
+        used[member.pid] = cpu_time([member])
+    return used
+
+
+def worker_shares(before: dict[int, float], after: dict[int, float]) -> list[int]:
+    """Each Rasa process's share (%) of the Rasa CPU of a phase, largest first; processes that
+    used under 2% (the main process that only watches its workers) are left out."""
+    spent = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+    total = sum(spent.values())
+    if total <= 0:
+        return []
+    return sorted((round(100 * v / total) for v in spent.values() if v / total >= 0.02), reverse=True)
 
 
 def cpu_per_message(before: dict[str, float], after: dict[str, float], messages: int) -> dict[str, float]:
@@ -262,6 +287,9 @@ def phase_record(phase: str, think: tuple[float, float], citizens: int, phase_re
         "completed": len(phase_result.completed),
         "unfinished": phase_result.unfinished,
         "cpu_ms_per_message": {},
+        "rasa_worker_shares": [],
+        "slowest_steps": [[step, n, round(p50, 1), round(p95, 1)]
+                          for step, n, p50, p95 in phase_result.slowest_steps()],
     }
 
 
@@ -345,18 +373,19 @@ def run_config(name: str, model: Path, args: argparse.Namespace) -> ConfigResult
                     target=lambda: holder.update(text=profile_worker(stack, int(args.duration * 0.6), out))
                 )
                 profiler.start()
-            cpu_before = cpu_seconds(stack)
+            cpu_before, workers_before = cpu_seconds(stack), rasa_workers_cpu(stack)
             phase_result = asyncio.run(
                 run_phase(phase, url, args.citizens, args.duration, think, f"{name}{suffix[:4]}{phase[0]}",
                           headers=stack.rest_headers(), connections=args.connections)
             )
-            cpu_after = cpu_seconds(stack)
+            cpu_after, workers_after = cpu_seconds(stack), rasa_workers_cpu(stack)
             if profiler is not None:
                 profiler.join()
                 result.profile = holder.get("text", "")
             phases.append(phase_result)
             record = phase_record(phase, think, args.citizens, phase_result)
             record["cpu_ms_per_message"] = cpu_per_message(cpu_before, cpu_after, phase_result.messages)
+            record["rasa_worker_shares"] = worker_shares(workers_before, workers_after)
             result.phases.append(record)
         result.store = asdict(check_store(stack, phases))
     finally:
@@ -441,12 +470,26 @@ def render(results: list[ConfigResult], nlu: dict[str, dict[str, Any]], args: ar
         procs = sorted({n for _, p in cpu_rows for n in p["cpu_ms_per_message"]})
         lines += ["", "CPU time per message answered (ms; user + system, all processes of each kind; "
                   "PostgreSQL: the whole server):", ""]
-        lines.append("| model | phase | " + " | ".join(procs) + " | all |")
+        lines.append("| model | phase | " + " | ".join(procs) + f" | all but the {DRIVER} |")
         lines.append("|---|---|" + "---:|" * (len(procs) + 1))
         for name, p in cpu_rows:
             cpu = p["cpu_ms_per_message"]
+            stack_cpu = sum(v for n, v in cpu.items() if n != DRIVER)
             lines.append(f"| {name} | {p['phase']} | " + " | ".join(f"{cpu.get(n, 0):.1f}" for n in procs)
-                         + f" | {sum(cpu.values()):.1f} |")
+                         + f" | {stack_cpu:.1f} |")
+        lines += ["", "The load driver (the simulated citizens) runs on the same cores. How the Rasa workers "
+                  "shared the Rasa CPU of each phase (%):", ""]
+        for r in results:
+            for p in r.phases:
+                if p.get("rasa_worker_shares"):
+                    lines.append(f"- {r.name}, {p['phase']}: " + " / ".join(map(str, p["rasa_worker_shares"])))
+    steps = [(r.name, p) for r in results for p in r.phases if p.get("slowest_steps")]
+    if steps:
+        lines += ["", "The steps of a conversation with the highest p95 (a step is named by what its reply must "
+                  "hold; bench/conversations.py): messages, p50 / p95 ms:", ""]
+        for name, p in steps:
+            lines.append(f"- {name}, {p['phase']}: " + "; ".join(
+                f"「{step}」 {n}, {p50:.0f} / {p95:.0f}" for step, n, p50, p95 in p["slowest_steps"]))
     by_name = {r.name: r for r in results}
     if "project" in by_name and "rasa-default" in by_name:
         a, b = by_name["project"], by_name["rasa-default"]
@@ -577,7 +620,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think-max", type=float, default=3.0)
     parser.add_argument("--rasa-workers", type=int, default=2)
     parser.add_argument("--connections", choices=CONNECTIONS, default=CONNECTIONS[0],
-                        help="one keep-alive connection per citizen (default), or each message on a "
+                        help="each conversation on a keep-alive connection of its own (default), one "
+                             "connection per simulated citizen for the whole phase, or each message on a "
                              "new connection, as nginx sends it (bench/load.py)")
     parser.add_argument("--action-workers", type=int, default=2)
     parser.add_argument("--profile", action="store_true", help="py-spy one Rasa worker under load")

@@ -34,18 +34,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench.load import FailoverResult, run_failover_phase, tracker_recovery
+from bench.load import FailoverResult, percentile, run_failover_phase, tracker_recovery
 from bench.run import RESULTS, machine
 from tests.support.nginx import NGINX
 from tests.support.scaleout import REPLICAS, ScaleOut, case_rows, check_cases, new_stack, start
 from tests.support.stack import ROOT
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 async def drive(deployment: ScaleOut, args: argparse.Namespace) -> tuple[FailoverResult, dict[str, float]]:
