@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.support.stack import ROOT, rasa_python
+from tests.support.stack import ROOT, model_path, rasa_python
 
 SCRIPT = r"""
 import json, sys
@@ -535,3 +535,37 @@ def test_whether_the_domain_is_empty_is_answered_as_rasa_does(tmp_path) -> None:
     assert result["after"] == result["before"]
     assert result["before"]["empty"] is True and result["before"]["project"] is False
     assert result["before"]["intents only"] is False
+
+
+FREEZE_SCRIPT = r"""
+import asyncio, gc, json, sys, types
+from connectors.speedups import install
+install()
+import rasa.core.run
+
+async def main():
+    app = types.SimpleNamespace(ctx=types.SimpleNamespace())
+    # what each Sanic worker runs before it serves (rasa.core.run.serve_application)
+    agent = await rasa.core.run.load_agent_on_start(sys.argv[1], None, None, app, asyncio.get_running_loop())
+    frozen, collected = gc.get_freeze_count(), len(gc.get_objects())
+    parsed = await agent.parse_message("我要投诉小区噪音")
+    return {"frozen": frozen, "collected": collected, "same_agent": app.ctx.agent is agent,
+            "intent": parsed["intent"]["name"]}
+
+print(json.dumps(asyncio.run(main())))
+"""
+
+
+def test_each_worker_freezes_its_loaded_model_out_of_the_garbage_collector(tmp_path) -> None:
+    """After a worker loads the model, the collector no longer walks its objects: what it still
+    tracks is a small part of what was frozen, and the model answers as before."""
+    run = subprocess.run(
+        [str(rasa_python()), "-c", FREEZE_SCRIPT, str(model_path())],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["same_agent"] and result["intent"] == "file_petition"
+    assert result["frozen"] > 100_000 and result["collected"] < result["frozen"] / 20
