@@ -224,6 +224,31 @@ def cache_size(kwargs: dict[str, Any]) -> int:
     return max(0, int(value))
 
 
+def kept_sqlite_engine(engine: Any) -> Any:
+    """The development profile's SQLite database with its connections kept open and in WAL mode.
+
+    SQLAlchemy 1.4 opens a new connection to a SQLite file for every session (``NullPool``;
+    2.0 keeps them in a ``QueuePool``, as here), and SQLite's default journal waits for the
+    disk twice at every commit, which holds the one Rasa process of the development profile,
+    with every message it is handling. In WAL mode with ``synchronous=NORMAL`` a commit
+    appends to the write-ahead log and only checkpoints wait for the disk; readers in other
+    processes (the back office's transcripts) are not blocked by the writer. A power failure
+    may lose the last commits, never the database (the cases are in the back office's own
+    store)."""
+    url = engine.url
+    engine.dispose()
+    kept = sa.create_engine(url, poolclass=sa.pool.QueuePool, connect_args={"check_same_thread": False})
+    sa.event.listen(kept, "connect", _sqlite_wal)
+    return kept
+
+
+def _sqlite_wal(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
 class EncryptedSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose ``events.data`` is encrypted (see the module's docstring)."""
 
@@ -232,6 +257,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self.cipher = EventCipher(keys)
         self.cache = TrackerCache(cache_size(kwargs), check=channel_settings().tracker_cache_check)
         super().__init__(domain=domain, **kwargs)
+        if self.engine.dialect.name == "sqlite":
+            self.engine = kept_sqlite_engine(self.engine)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self.encrypt_legacy_rows()
 
     # --- Rasa's reads ----------------------------------------------------------------------

@@ -38,7 +38,9 @@ else:
     store = EncryptedSQLTrackerStore(domain=domain, dialect="postgresql", host="127.0.0.1", port=5432,
                                      db=sys.argv[1], username="postgres")
     rows_of = lambda: []
-counts = {"rasa_count": 0}
+counts = {"rasa_count": 0, "connections": 0}
+import sqlalchemy
+sqlalchemy.event.listen(store.engine, "connect", lambda *_: counts.__setitem__("connections", counts["connections"] + 1))
 rasa_count = store._additional_events
 def counted(session, tracker):
     counts["rasa_count"] += 1
@@ -73,6 +75,10 @@ async def main():
     out["full_has_no_stored_mark"] = getattr(full, STORED_EVENTS, None) is None
     rows = rows_of()
     out["rows"] = len(rows)
+    out["connections"] = counts["connections"]
+    if sys.argv[1] == "sqlite":
+        out["journal_mode"] = sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0]
+        out["synchronous"] = store.engine.connect().exec_driver_sql("PRAGMA synchronous").scalar()
     out["plain"] = [r[0] for r in rows if "张" in r[0] or "我又来了" in r[0]]
     return out
 
@@ -130,6 +136,14 @@ def test_only_the_latest_session_is_read(result: dict) -> None:
 def test_a_tracker_the_store_read_is_saved_without_a_count_query(result: dict) -> None:
     assert result["created_count"] == 1  # a new tracker: Rasa's count
     assert result["count_after_turns"] == 1  # read, changed, saved (twice) three times: none
+
+
+def test_the_development_database_keeps_its_connection_and_writes_ahead(result: dict) -> None:
+    """Ten reads and saves on one connection (SQLAlchemy 1.4 opened one per session on SQLite);
+    SQLite in WAL mode, commits not waiting for the disk (1: NORMAL)."""
+    assert result["connections"] <= 1
+    if "journal_mode" in result:
+        assert result["journal_mode"] == "wal" and result["synchronous"] == 1
 
 
 CACHE_SCRIPT = r"""
