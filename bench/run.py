@@ -31,6 +31,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import threading
@@ -309,12 +310,21 @@ def record_memory(sampler: MemorySampler, result: ConfigResult) -> None:
     result.rss_single_mb = {k: round(v / 2**20) for k, v in sampler.peak_single.items()}
 
 
+def fresh_workdir(path: Path) -> Path:
+    """``path``, emptied: the development profile keeps its SQLite stores there, and the load
+    plays the same citizens in every run (seeded), so the cases of an earlier run would turn
+    this run's petitions into repeats of them (added to the earlier case, no new case number)."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
 def run_development(name: str, model: Path, args: argparse.Namespace) -> ConfigResult:
     """The development profile of `make run` (one Rasa process, SQLite stores, the action
     server, the back office) under the saturation load of the production run."""
     result = ConfigResult(f"{name} (development)", model.name, profile_kind="development",
                           archive_mb=round(model.stat().st_size / 2**20, 1), train_s=train_seconds(model))
-    workdir = RESULTS / f"work-dev-{name}"
+    workdir = fresh_workdir(RESULTS / f"work-dev-{name}")
     stack = Stack(name=f"bench-dev-{name}", workdir=workdir, env={"MODEL_PATH": str(model)})
     previous_model = os.environ.get("MODEL_PATH")
     os.environ["MODEL_PATH"] = str(model)  # Stack.start_rasa reads the model from here

@@ -116,3 +116,10 @@ async def test_typing_citizens_do_not_all_begin_in_the_same_moment(monkeypatch) 
         await runner.cleanup()
     moments = sorted(first.values())
     assert len(moments) == 8 and moments[-1] - moments[0] > 0.2
+
+
+def test_the_development_run_starts_without_the_stores_of_an_earlier_run(tmp_path) -> None:
+    workdir = tmp_path / "work-dev-project"
+    (workdir / "logs").mkdir(parents=True)
+    (workdir / "backoffice.db").write_bytes(b"cases of an earlier run")
+    assert bench.run.fresh_workdir(workdir) == workdir and list(workdir.iterdir()) == []
