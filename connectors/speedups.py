@@ -16,6 +16,19 @@ same result (README "Measured speed"; tests/production/test_speedups.py compares
   worker) share a connector that keeps connections open for a short time, below the action
   server's keep-alive, so that a closed connection is not reused. The body (the whole
   tracker) is written by ujson, a dependency of Rasa, instead of ``json.dumps``.
+- **The domain sent to the actions that read it** (the forms' validators, with every form
+  turn, and ``action_session_start``) leaves out the responses: the texts that Rasa renders
+  itself, 25 of the domain's 32 KB as JSON, which no action reads (``ACTION_DOMAIN_OMITS``;
+  ``tests/actions/test_registry.py`` checks that none does). The action server parsed them
+  with every form turn.
+
+- **Each call to the action server is sent in one piece.** aiohttp 3.9 writes a request's
+  headers to the socket at once and its body in a second write from another task, so the
+  action server's worker woke up for the headers alone and again for the body, and each
+  side made one more system call per call. Here a request's headers wait for the first
+  part of the body (or its end, or a drain, such as the wait for ``100 Continue``) and go
+  out with it: the same bytes in the same order (``joined_request_writes``; requests only,
+  the responses of an aiohttp server in this process are written as before).
 
 - **The graph runs.** Rasa runs its model graph (the NLU pipeline for each message, the
   policies for each prediction) through dask's scheduler, which works out the minimal graph
@@ -54,6 +67,9 @@ from typing import Any, Callable, Optional
 # Below Sanic's default keep-alive timeout (5 s) of the action server: the server never closes
 # a connection this side still means to reuse.
 KEEPALIVE_SECONDS = 2.0
+
+# What of the domain the action server is not sent: the responses, rendered by Rasa itself.
+ACTION_DOMAIN_OMITS = ("responses",)
 
 
 def action_result_check() -> Callable[[dict[str, Any]], bool]:
@@ -136,6 +152,10 @@ def install() -> None:
 
     EndpointConfig.session = session  # type: ignore[method-assign]
 
+    joined_request_writes()
+
+    RemoteAction._action_call_format = with_action_domain(RemoteAction._action_call_format)  # type: ignore[method-assign]
+
     from rasa.engine.runner.dask import DaskGraphRunner
 
     DaskGraphRunner.run = run_in_order  # type: ignore[method-assign]
@@ -155,6 +175,68 @@ def install() -> None:
     import rasa.core.run
 
     rasa.core.run.load_agent_on_start = frozen_after_loading(rasa.core.run.load_agent_on_start)
+
+
+def joined_request_writes() -> None:
+    """aiohttp's ``StreamWriter`` holding a request's headers until the first write of its
+    body, its end or a drain, and then writing both at once (see the module's docstring).
+    A response's headers (an aiohttp server: the status line begins with ``HTTP/``) are
+    written at once, as aiohttp does."""
+    from aiohttp import http_writer
+
+    writer = http_writer.StreamWriter
+    if getattr(writer, "_joins_request_writes", False):
+        return
+    write, drain = writer._write, writer.drain
+
+    async def write_headers(self: Any, status_line: str, headers: Any) -> None:
+        if self._on_headers_sent is not None:
+            await self._on_headers_sent(headers)
+        buf = http_writer._serialize_headers(status_line, headers)
+        if status_line.startswith("HTTP/"):
+            write(self, buf)
+        else:
+            self.__dict__["_held_headers"] = buf
+
+    def _write(self: Any, chunk: bytes) -> None:
+        held = self.__dict__.pop("_held_headers", None)
+        write(self, held + chunk if held is not None else chunk)
+
+    async def drain_held(self: Any) -> None:
+        held = self.__dict__.pop("_held_headers", None)
+        if held is not None:
+            write(self, held)
+        await drain(self)
+
+    writer.write_headers = write_headers  # type: ignore[method-assign]
+    writer._write = _write  # type: ignore[method-assign]
+    writer.drain = drain_held  # type: ignore[method-assign]
+    writer._joins_request_writes = True  # type: ignore[attr-defined]
+
+
+def action_domain(domain: Any) -> dict[str, Any]:
+    """The domain as an action that reads it gets it: ``domain.as_dict()`` without the keys of
+    ``ACTION_DOMAIN_OMITS``, worked out once per domain."""
+    whole = domain.as_dict()
+    cached = domain.__dict__.get("_action_domain")
+    if cached is None or cached[0] is not whole:
+        cached = (whole, {key: value for key, value in whole.items() if key not in ACTION_DOMAIN_OMITS})
+        domain.__dict__["_action_domain"] = cached
+    return cached[1]
+
+
+def with_action_domain(rasa_format: Callable) -> Callable:
+    """``RemoteAction._action_call_format`` (the body of a call to the action server) with the
+    domain, where Rasa sends it, as ``action_domain`` gives it."""
+
+    def _action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+        result = rasa_format(self, tracker, domain)
+        if "domain" in result:
+            result["domain"] = action_domain(domain)
+        return result
+
+    _action_call_format.__doc__ = rasa_format.__doc__
+    return _action_call_format
 
 
 def domain_is_empty(rasa_is_empty: Callable) -> Callable:

@@ -28,7 +28,8 @@ or rewritten (retention, an erasure, a declined consent), or a new session start
 elsewhere. A row's version is PostgreSQL's ``xmin`` (the transaction that wrote this version
 of the row: every UPDATE gives a new one), so the stored events of earlier turns are not
 fetched again; on SQLite (development) it is the stored token itself (a Fernet token is new
-each time a row is written). A kept tracker is taken out while Rasa handles
+each time a row is written). On PostgreSQL the INSERT of a message's events gives back their
+ids and versions (``RETURNING``); on SQLite a query reads them back. A kept tracker is taken out while Rasa handles
 a message and put back only when its events are stored, so a message that fails leaves
 nothing half-done in memory. With ``TRACKER_CACHE_CHECK=1`` (the test suite) every kept
 tracker is also compared with the one read whole, and a difference is logged as an error and
@@ -169,6 +170,30 @@ class Kept:
 
     tracker: DialogueStateTracker
     stored: Stored
+
+
+@dataclass(frozen=True)
+class Statements:
+    """The statements of every message, with their parameters bound at execution."""
+
+    rows: Any  # (id, type_name, timestamp, version, data) of a conversation (:sender_id)
+    rows_after: Any  # the same, ``data`` only above :after
+    insert: Any  # the new rows
+    written: Any  # (id, version) of the rows above :after
+    insert_returning: Any  # the new rows, giving back their (id, version); None without RETURNING
+
+    @classmethod
+    def of(cls, table: Any, version: Any, returning: bool) -> "Statements":
+        sender = table.c.sender_id == sa.bindparam("sender_id")
+        after = table.c.id > sa.bindparam("after")
+        columns = (table.c.id, table.c.type_name, table.c.timestamp, version)
+        return cls(
+            rows=sa.select(*columns, table.c.data).where(sender).order_by(table.c.id),
+            rows_after=sa.select(*columns, sa.case((after, table.c.data), else_=sa.null())).where(sender).order_by(table.c.id),
+            insert=table.insert(),
+            written=sa.select(table.c.id, version).where(sender, after).order_by(table.c.id),
+            insert_returning=table.insert().returning(table.c.id, version) if returning else None,
+        )
 
 
 class TrackerCache:
@@ -314,17 +339,29 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             return sa.literal_column("xmin::text")
         return self.SQLEvent.__table__.c.data
 
+    @property
+    def _statements(self) -> "Statements":
+        """This store's statements, built once: SQLAlchemy works out a statement's cache key
+        once per statement object, so a statement built anew for every message costs its
+        construction and its cache key every time."""
+        built = self.__dict__.get("_built_statements")
+        if built is None:
+            built = self.__dict__["_built_statements"] = Statements.of(
+                self.SQLEvent.__table__, self._version_column(),
+                # SQLAlchemy 1.4 returns the rows of a many-row INSERT on PostgreSQL only
+                returning=self.engine.dialect.name == "postgresql",
+            )
+        return built
+
     def _rows(self, sender_id: str, data_after: Optional[int] = None) -> List[Row]:
         """The conversation's rows in order: (id, type_name, timestamp, version, data), with
         ``data`` only of the rows with an id above ``data_after`` (every row's when None)."""
-        table = self.SQLEvent.__table__
-        data: Any = table.c.data
-        if data_after is not None:
-            data = sa.case((table.c.id > data_after, table.c.data), else_=sa.null())
-        query = sa.select(table.c.id, table.c.type_name, table.c.timestamp, self._version_column(), data)
-        query = query.where(table.c.sender_id == sender_id)
+        if data_after is None:
+            query, params = self._statements.rows, {"sender_id": sender_id}
+        else:
+            query, params = self._statements.rows_after, {"sender_id": sender_id, "after": data_after}
         with self.session_scope() as session:
-            return [tuple(row) for row in session.execute(query.order_by(table.c.id)).all()]
+            return [tuple(row) for row in session.execute(query, params).all()]
 
     def _brought_up_to_date(self, kept: Kept) -> Optional[DialogueStateTracker]:
         """The kept tracker with the rows stored since it was saved, or ``None`` when it must
@@ -370,23 +407,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 }
                 for data in new_events
             ]
-            if rows:  # one INSERT of all the rows, in order (no ORM objects to flush and refetch)
-                session.execute(self.SQLEvent.__table__.insert(), rows)
             stored: Optional[Stored] = getattr(tracker, STORED_STATE, None)
             keep = stored is not None and self.cache.size > 0 and not declined and self._keepable(tracker)
-            if keep and rows:
+            if rows and keep:
                 # the ids and versions the database gave the rows just written (the
                 # conversation's lock keeps every other writer of new rows out)
-                table = self.SQLEvent.__table__
-                query = sa.select(table.c.id, self._version_column()).where(table.c.sender_id == tracker.sender_id)
-                if stored.last_id is not None:
-                    query = query.where(table.c.id > stored.last_id)
-                written = session.execute(query.order_by(table.c.id)).all()
+                written = self._insert_and_read_back(session, tracker.sender_id, rows, stored)
                 if len(written) == len(rows):
                     for row_id, version in written:
                         stored.add(row_id, version)
                 else:  # someone else wrote rows meanwhile: read whole next time
                     keep = False
+            elif rows:  # one INSERT of all the rows, in order (no ORM objects to flush and refetch)
+                session.execute(self._statements.insert, rows)
             session.commit()
         setattr(tracker, STORED_EVENTS, len(tracker.events))
         if keep and stored.last_id is not None:
@@ -397,6 +430,20 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 delattr(tracker, STORED_STATE)
         if declined:
             log.info("consent declined: personal data of the session removed from the tracker")
+
+    def _insert_and_read_back(
+        self, session: Any, sender_id: str, rows: list[dict[str, Any]], stored: Stored
+    ) -> List[Tuple[int, str]]:
+        """Insert the rows (one INSERT of all of them, in order) and give the (id, version) of
+        the rows written since ``stored``, in order: on PostgreSQL the INSERT returns them
+        (``RETURNING``, through psycopg2's ``execute_values``), elsewhere a query reads them
+        back, and also finds a row someone else wrote meanwhile."""
+        statements = self._statements
+        if statements.insert_returning is not None:
+            return sorted(tuple(row) for row in session.execute(statements.insert_returning, rows).all())
+        session.execute(statements.insert, rows)
+        after = stored.last_id if stored.last_id is not None else 0  # ids begin at 1
+        return [tuple(row) for row in session.execute(statements.written, {"sender_id": sender_id, "after": after}).all()]
 
     @staticmethod
     def _keepable(tracker: DialogueStateTracker) -> bool:

@@ -46,3 +46,25 @@ def test_every_action_that_reads_the_domain_is_sent_it(domain):
                 readers.add(name)
     assert "action_session_start" in readers  # session_config: carry the slots over or not
     assert {r for r in readers if not r.startswith("validate_")} <= marked
+
+
+def test_no_action_reads_what_the_domain_sent_to_the_action_server_leaves_out():
+    """The action server gets the domain without ``ACTION_DOMAIN_OMITS`` (the responses, which
+    Rasa renders itself; connectors/speedups.py): no action module may look them up in it."""
+    import ast
+
+    from connectors.speedups import ACTION_DOMAIN_OMITS
+    from tests.support.stack import ROOT
+
+    assert ACTION_DOMAIN_OMITS == ("responses",)
+    readers = []
+    for path in sorted((ROOT / "actions").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            keys = []
+            if isinstance(node, ast.Subscript):
+                keys = [node.slice]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get":
+                keys = node.args[:1]
+            if any(isinstance(k, ast.Constant) and k.value in ACTION_DOMAIN_OMITS for k in keys):
+                readers.append(f"{path.name}:{node.lineno}")
+    assert readers == []

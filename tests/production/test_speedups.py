@@ -15,6 +15,19 @@ import pytest
 
 from tests.support.stack import ROOT, model_path, rasa_python
 
+
+def in_rasa(home, script: str, *args: str) -> dict:
+    """``script`` run in the Rasa environment with ``args``; the JSON of its last line."""
+    run = subprocess.run(
+        [str(rasa_python()), "-c", script, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+             "PATH": "/usr/bin:/bin", "HOME": str(home),  # Keras writes its settings under HOME
+             "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
 SCRIPT = r"""
 import json, sys
 import jsonschema
@@ -85,14 +98,7 @@ SAMPLES = [
 
 
 def test_cached_validation_gives_rasas_verdicts_and_message(tmp_path) -> None:
-    run = subprocess.run(
-        [str(rasa_python()), "-c", SCRIPT, json.dumps(SAMPLES, ensure_ascii=False)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},  # Keras writes its settings under HOME
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = in_rasa(tmp_path, SCRIPT, json.dumps(SAMPLES, ensure_ascii=False))
     assert result["patched"] == "connectors.speedups"
     assert result["after"] == result["before"]
     assert result["before"][:2] == ["ok", "ok"] and "invalid" in result["before"][2:]
@@ -157,14 +163,7 @@ print(json.dumps({"before": before, "after": after}))
 def test_connections_to_the_action_server_are_kept_open_briefly(tmp_path) -> None:
     """Rasa opens a connection per call; with the speed-up, calls within the keep-alive share
     one, a call after it opens a new one, and what the server receives is the same."""
-    run = subprocess.run(
-        [str(rasa_python()), "-c", KEEPALIVE_SCRIPT],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
-    )
-    assert run.returncode == 0, run.stderr[-2000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = in_rasa(tmp_path, KEEPALIVE_SCRIPT)
     before, after = result["before"], result["after"]
     assert len(set(before["peers"])) == 4  # Rasa: a new connection every time
     assert len(set(after["peers"][:3])) == 1  # the first three share one connection
@@ -223,14 +222,7 @@ def test_the_graph_runs_in_order_give_what_dask_gives(tmp_path) -> None:
     model = os.environ.get("MODEL_PATH")
     if not model:
         pytest.skip("no trained model (MODEL_PATH; make test sets it)")
-    run = subprocess.run(
-        [str(rasa_python()), "-c", GRAPH_SCRIPT, model, json.dumps(GRAPH_TEXTS, ensure_ascii=False)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = in_rasa(tmp_path, GRAPH_SCRIPT, model, json.dumps(GRAPH_TEXTS, ensure_ascii=False))
     assert result["n"] == len(GRAPH_TEXTS)
     assert result["same"] is True, result["first_difference"]
     assert len(set(result["actions"])) > 2  # the messages led to different predictions
@@ -492,14 +484,7 @@ def test_the_kept_history_gives_rasas_states_applied_events_and_copies(tmp_path)
     differ from the tracker's) and the tracker's state sent to an action (its form started
     by a message holding tuples and numeric keys) are those of Rasa's own code, also when
     the caller changed the previous result, the copy or the state."""
-    run = subprocess.run(
-        [str(rasa_python()), "-c", HISTORY_SCRIPT, str(ROOT)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = in_rasa(tmp_path, HISTORY_SCRIPT, str(ROOT))
     assert result["mismatches"] == 0, result["first"]
     assert result["trackers"] == 80 and result["rules"] > 0 and result["hidden"] > 0
     assert result["checked"] > 3000 and result["copies"] > 500 and result["form_trackers"] > 500
@@ -524,14 +509,7 @@ print(json.dumps({"before": before, "after": after}))
 
 
 def test_whether_the_domain_is_empty_is_answered_as_rasa_does(tmp_path) -> None:
-    run = subprocess.run(
-        [str(rasa_python()), "-c", EMPTY_DOMAIN_SCRIPT, str(ROOT / "domain.yml")],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = in_rasa(tmp_path, EMPTY_DOMAIN_SCRIPT, str(ROOT / "domain.yml"))
     assert result["after"] == result["before"]
     assert result["before"]["empty"] is True and result["before"]["project"] is False
     assert result["before"]["intents only"] is False
@@ -559,13 +537,128 @@ print(json.dumps(asyncio.run(main())))
 def test_each_worker_freezes_its_loaded_model_out_of_the_garbage_collector(tmp_path) -> None:
     """After a worker loads the model, the collector no longer walks its objects: what it still
     tracks is a small part of what was frozen, and the model answers as before."""
-    run = subprocess.run(
-        [str(rasa_python()), "-c", FREEZE_SCRIPT, str(model_path())],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-             "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    result = json.loads(run.stdout.strip().splitlines()[-1])
+    result = in_rasa(tmp_path, FREEZE_SCRIPT, str(model_path()))
     assert result["same_agent"] and result["intent"] == "file_petition"
     assert result["frozen"] > 100_000 and result["collected"] < result["frozen"] / 20
+
+
+ACTION_DOMAIN_SCRIPT = r"""
+import json, sys
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.importers.importer import TrainingDataImporter
+from rasa.utils.endpoints import EndpointConfig
+from connectors.speedups import install
+
+# the domain the model is trained with: domain.yml and the policy answers' responses in data/
+domain = TrainingDataImporter.load_from_dict(domain_path=sys.argv[1], training_data_paths=[sys.argv[2]]).get_domain()
+endpoint = EndpointConfig("http://127.0.0.1:1/webhook", enable_selective_domain=True)
+tracker = DialogueStateTracker("c", domain.slots)
+for event in (ActionExecuted("action_session_start"), SessionStarted(), SlotSet("phone", "13812345678")):
+    tracker.update(event)
+NAMES = ("validate_petition_form", "action_session_start", "action_greet")
+
+def bodies():
+    return {name: json.loads(json.dumps(RemoteAction(name, endpoint)._action_call_format(tracker, domain)))
+            for name in NAMES}
+
+before = bodies()
+install()
+after, again = bodies(), bodies()
+print(json.dumps({"before": before, "after": after, "again": again == after}, ensure_ascii=False))
+"""
+
+
+def test_the_actions_that_read_the_domain_get_it_without_the_responses(tmp_path) -> None:
+    """The forms' validators and action_session_start get the domain as Rasa sends it, less
+    the responses (Rasa renders them); the rest of each call, and the calls that get no
+    domain, are as Rasa makes them."""
+    result = in_rasa(tmp_path, ACTION_DOMAIN_SCRIPT, str(ROOT / "domain.yml"), str(ROOT / "data"))
+    before, after = result["before"], result["after"]
+    assert result["again"]
+    for name in ("validate_petition_form", "action_session_start"):
+        rasas = before[name].pop("domain")
+        ours = after[name].pop("domain")
+        assert rasas["responses"] and "responses" not in ours
+        assert ours == {key: value for key, value in rasas.items() if key != "responses"}
+        assert "petition_form" in ours["forms"] and "phone" in ours["slots"] and ours["session_config"]
+        assert after[name] == before[name]  # the tracker, the action's name, the version
+    assert "domain" not in before["action_greet"] and after["action_greet"] == before["action_greet"]
+    size = lambda value: len(json.dumps(value, ensure_ascii=False).encode("utf-8"))  # noqa: E731
+    assert size(rasas) > 3 * size(ours)  # what the action server no longer parses with every form turn
+
+
+JOINED_WRITES_SCRIPT = r"""
+import asyncio, json, sys
+import aiohttp
+
+class Server(asyncio.Protocol):
+    requests = []  # per request: its bytes, and in how many pieces the server read them
+
+    def connection_made(self, transport):
+        self.transport, self.buffer, self.pieces = transport, b"", 0
+
+    def data_received(self, data):
+        self.buffer += data
+        self.pieces += 1
+        while b"\r\n\r\n" in self.buffer:
+            head, rest = self.buffer.split(b"\r\n\r\n", 1)
+            lines = head.decode("latin-1").split("\r\n")
+            fields = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+            length = int(fields.get("content-length", 0))
+            if fields.get("expect") == "100-continue" and not getattr(self, "continued", False):
+                self.continued = True
+                self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            if len(rest) < length:
+                return
+            Server.requests.append({"bytes": (head + b"\r\n\r\n" + rest[:length]).decode("utf-8"), "pieces": self.pieces})
+            self.buffer, self.pieces, self.continued = rest[length:], 0, False
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok")
+
+WRITES = []  # every write of the client to a socket, by the port it goes to
+write = asyncio.selector_events._SelectorSocketTransport.write
+def counted(self, data):
+    WRITES.append(self.get_extra_info("peername")[1])
+    return write(self, data)
+asyncio.selector_events._SelectorSocketTransport.write = counted
+
+async def calls(port):
+    Server.requests = []
+    WRITES.clear()
+    answers = []
+    async with aiohttp.ClientSession() as session:
+        for i in range(10):
+            async with session.post(f"http://127.0.0.1:{port}/webhook", json={"n": i, "text": "我要投诉" * 150}) as r:
+                answers.append(await r.text())
+        async with session.get(f"http://127.0.0.1:{port}/health") as r:
+            answers.append(await r.text())
+        async with session.post(f"http://127.0.0.1:{port}/webhook", data=b"x" * 100, expect100=True) as r:
+            answers.append(await r.text())
+    return answers, list(Server.requests), WRITES.count(port)
+
+async def main():
+    server = await asyncio.get_running_loop().create_server(Server, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    before = await asyncio.wait_for(calls(port), 30)
+    from connectors.speedups import install
+    install()
+    after = await asyncio.wait_for(calls(port), 30)
+    return {"before": before, "after": after}
+
+print(json.dumps(asyncio.run(main()), ensure_ascii=False))
+"""
+
+
+def test_a_request_to_the_action_server_is_sent_in_one_piece(tmp_path) -> None:
+    """With the speed-up a request's headers leave with its body: the server reads each call
+    in one piece, the same bytes as before; a request without a body and one waiting for
+    ``100 Continue`` are still sent whole."""
+    result = in_rasa(tmp_path, JOINED_WRITES_SCRIPT)
+    (answers_before, before, writes_before), (answers_after, after, writes_after) = result["before"], result["after"]
+    assert answers_after == answers_before == ["ok"] * 12
+    assert len(after) == 12 and [r["bytes"] for r in after] == [r["bytes"] for r in before]
+    assert "\\u6211\\u8981" in after[9]["bytes"] and after[10]["bytes"].startswith("GET /health")
+    assert writes_before == 10 * 2 + 1 + 2  # aiohttp alone: the headers, then the body
+    assert writes_after == 10 + 1 + 2  # the headers wait for the 100 Continue as before
+    assert [r["pieces"] for r in after[:11]] == [1] * 11  # the server reads each call at once

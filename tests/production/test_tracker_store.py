@@ -47,17 +47,23 @@ def counted(session, tracker):
     return rasa_count(session, tracker)
 store._additional_events = counted
 
+statements = []
+sqlalchemy.event.listen(store.engine, "before_cursor_execute",
+                        lambda conn, cursor, sql, *rest: statements.append(" ".join(sql.split()[:1] + ["RETURNING"] * ("RETURNING" in sql))))
+
 async def main():
     out = {}
     tracker = await store.get_or_create_tracker("c1")  # new: Rasa's count (none stored)
     out["created_count"] = counts["rasa_count"]
     for turn in range(3):
+        statements.clear()
         tracker = await store.retrieve("c1")
         tracker.update(UserUttered(f"第{turn}句", {"name": "inform", "confidence": 1.0}))
         tracker.update(SlotSet("petitioner_name", f"张{turn}"))
         tracker.update(BotUttered(f"好的{turn}"))
         tracker.update(ActionExecuted("action_listen"))
         await store.save(tracker)
+        out["statements_of_a_message"] = list(statements)
         await store.save(tracker)  # a second save of the same tracker stores nothing twice
     out["count_after_turns"] = counts["rasa_count"]
     again = await store.retrieve("c1")
@@ -136,6 +142,16 @@ def test_only_the_latest_session_is_read(result: dict) -> None:
 def test_a_tracker_the_store_read_is_saved_without_a_count_query(result: dict) -> None:
     assert result["created_count"] == 1  # a new tracker: Rasa's count
     assert result["count_after_turns"] == 1  # read, changed, saved (twice) three times: none
+
+
+def test_a_message_reads_its_conversation_once_and_writes_its_events_once(result: dict) -> None:
+    """A kept tracker: one query proves it current, one INSERT stores the message's events; on
+    PostgreSQL the INSERT gives back the new rows' ids and versions, elsewhere a query reads
+    them back."""
+    if result.get("journal_mode"):  # SQLite
+        assert result["statements_of_a_message"] == ["SELECT", "INSERT", "SELECT"]
+    else:
+        assert result["statements_of_a_message"] == ["SELECT", "INSERT RETURNING"]
 
 
 def test_the_development_database_keeps_its_connection_and_writes_ahead(result: dict) -> None:
