@@ -1,7 +1,9 @@
-"""Speed-ups of the Rasa server that change no behaviour, installed in both profiles.
+"""Speed-ups of the Rasa server that change no answer, installed in both profiles.
 
 Each replaces a piece of Rasa 3.6 that costs CPU on every message with one that gives the
-same result (README "Measured speed"; tests/production/test_speedups.py compares them):
+same result (README "Measured speed"; tests/production/test_speedups.py compares them); the
+one difference on the wire is the domain the action server gets, without the responses that
+no action reads:
 
 - **The check of the action server's answers.** Rasa checks every answer with
   ``jsonschema.validate``, which first validates the (large, constant) response schema
