@@ -75,6 +75,7 @@ STATUS_SLOT = "intake_status"
 # What a removed user message reads as (transcripts show it to staff).
 REMOVED_TEXT = "［内容已删除：未同意处理个人信息］"
 LEGACY_BATCH = 500
+FIRST_ID = 1  # the events table's ids begin here
 # Attribute of a tracker read from (or saved to) this store: how many of its events are stored.
 STORED_EVENTS = "_stored_event_count"
 # Attribute of such a tracker: what the database holds for the conversation (``Stored``).
@@ -176,8 +177,7 @@ class Kept:
 class Statements:
     """The statements of every message, with their parameters bound at execution."""
 
-    rows: Any  # (id, type_name, timestamp, version, data) of a conversation (:sender_id)
-    rows_after: Any  # the same, ``data`` only above :after
+    rows: Any  # (id, type_name, timestamp, version, data) of a conversation (:sender_id), data only above :after
     insert: Any  # the new rows
     written: Any  # (id, version) of the rows above :after
     insert_returning: Any  # the new rows, giving back their (id, version); None without RETURNING
@@ -188,8 +188,7 @@ class Statements:
         after = table.c.id > sa.bindparam("after")
         columns = (table.c.id, table.c.type_name, table.c.timestamp, version)
         return cls(
-            rows=sa.select(*columns, table.c.data).where(sender).order_by(table.c.id),
-            rows_after=sa.select(*columns, sa.case((after, table.c.data), else_=sa.null())).where(sender).order_by(table.c.id),
+            rows=sa.select(*columns, sa.case((after, table.c.data), else_=sa.null())).where(sender).order_by(table.c.id),
             insert=table.insert(),
             written=sa.select(table.c.id, version).where(sender, after).order_by(table.c.id),
             insert_returning=table.insert().returning(table.c.id, version) if returning else None,
@@ -285,6 +284,12 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if self.engine.dialect.name == "sqlite":
             self.engine = kept_sqlite_engine(self.engine)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        # built once: SQLAlchemy works out a statement's cache key once per statement object
+        self.statements = Statements.of(
+            self.SQLEvent.__table__, self._version_column(),
+            # SQLAlchemy 1.4 returns the rows of a many-row INSERT on PostgreSQL only
+            returning=self.engine.dialect.name == "postgresql",
+        )
         self.encrypt_legacy_rows()
 
     # --- Rasa's reads ----------------------------------------------------------------------
@@ -339,29 +344,12 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             return sa.literal_column("xmin::text")
         return self.SQLEvent.__table__.c.data
 
-    @property
-    def _statements(self) -> "Statements":
-        """This store's statements, built once: SQLAlchemy works out a statement's cache key
-        once per statement object, so a statement built anew for every message costs its
-        construction and its cache key every time."""
-        built = self.__dict__.get("_built_statements")
-        if built is None:
-            built = self.__dict__["_built_statements"] = Statements.of(
-                self.SQLEvent.__table__, self._version_column(),
-                # SQLAlchemy 1.4 returns the rows of a many-row INSERT on PostgreSQL only
-                returning=self.engine.dialect.name == "postgresql",
-            )
-        return built
-
     def _rows(self, sender_id: str, data_after: Optional[int] = None) -> List[Row]:
         """The conversation's rows in order: (id, type_name, timestamp, version, data), with
         ``data`` only of the rows with an id above ``data_after`` (every row's when None)."""
-        if data_after is None:
-            query, params = self._statements.rows, {"sender_id": sender_id}
-        else:
-            query, params = self._statements.rows_after, {"sender_id": sender_id, "after": data_after}
+        params = {"sender_id": sender_id, "after": data_after if data_after is not None else FIRST_ID - 1}
         with self.session_scope() as session:
-            return [tuple(row) for row in session.execute(query, params).all()]
+            return [tuple(row) for row in session.execute(self.statements.rows, params).all()]
 
     def _brought_up_to_date(self, kept: Kept) -> Optional[DialogueStateTracker]:
         """The kept tracker with the rows stored since it was saved, or ``None`` when it must
@@ -419,7 +407,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 else:  # someone else wrote rows meanwhile: read whole next time
                     keep = False
             elif rows:  # one INSERT of all the rows, in order (no ORM objects to flush and refetch)
-                session.execute(self._statements.insert, rows)
+                session.execute(self.statements.insert, rows)
             session.commit()
         setattr(tracker, STORED_EVENTS, len(tracker.events))
         if keep and stored.last_id is not None:
@@ -438,11 +426,11 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         the rows written since ``stored``, in order: on PostgreSQL the INSERT returns them
         (``RETURNING``, through psycopg2's ``execute_values``), elsewhere a query reads them
         back, and also finds a row someone else wrote meanwhile."""
-        statements = self._statements
+        statements = self.statements
         if statements.insert_returning is not None:
             return sorted(tuple(row) for row in session.execute(statements.insert_returning, rows).all())
         session.execute(statements.insert, rows)
-        after = stored.last_id if stored.last_id is not None else 0  # ids begin at 1
+        after = stored.last_id if stored.last_id is not None else FIRST_ID - 1
         return [tuple(row) for row in session.execute(statements.written, {"sender_id": sender_id, "after": after}).all()]
 
     @staticmethod

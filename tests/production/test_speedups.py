@@ -13,20 +13,7 @@ import subprocess
 
 import pytest
 
-from tests.support.stack import ROOT, model_path, rasa_python
-
-
-def in_rasa(home, script: str, *args: str) -> dict:
-    """``script`` run in the Rasa environment with ``args``; the JSON of its last line."""
-    run = subprocess.run(
-        [str(rasa_python()), "-c", script, *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
-        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-             "PATH": "/usr/bin:/bin", "HOME": str(home),  # Keras writes its settings under HOME
-             "TF_CPP_MIN_LOG_LEVEL": "2"},
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    return json.loads(run.stdout.strip().splitlines()[-1])
+from tests.support.stack import ROOT, in_rasa, model_path, rasa_python
 
 SCRIPT = r"""
 import json, sys

@@ -5,21 +5,17 @@ on the real PostgreSQL server (production)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 
-import uuid
-
 from tests.support.stack import (
-    ROOT,
     TRACKER_CACHE_DIFFERS,
     create_database,
     drop_database,
+    in_rasa,
     query,
-    rasa_python,
 )
 
 SCRIPT = r"""
@@ -100,14 +96,7 @@ def run_script(script: str, backend: str, home: Path, after=None) -> dict:
         database = f"xf_trstore_{uuid.uuid4().hex[:10]}"
         create_database(database)
     try:
-        run = subprocess.run(
-            [str(rasa_python()), "-c", script, database], cwd=ROOT, capture_output=True, text=True,
-            timeout=300,
-            env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-                 "PATH": "/usr/bin:/bin", "HOME": str(home)},
-        )
-        assert run.returncode == 0, run.stderr[-3000:]
-        out = json.loads(run.stdout.strip().splitlines()[-1])
+        out = in_rasa(home, script, database, timeout=300)
         if after is not None and backend == "postgresql":
             out.update(after(database))
         return out

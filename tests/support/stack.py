@@ -344,6 +344,19 @@ def rasa_python() -> Path:
     return rasa_bin().parent / "python"
 
 
+def in_rasa(home: Path, script: str, *args: str, timeout: float = 600) -> dict:
+    """``script`` run in the Rasa environment with ``args``; the JSON of its last line."""
+    run = subprocess.run(
+        [str(rasa_python()), "-c", script, *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env={"PYTHONPATH": str(ROOT), "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+             "PATH": "/usr/bin:/bin", "HOME": str(home),  # Keras writes its settings under HOME
+             "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def _token(prefix: str) -> str:
     import secrets
 
